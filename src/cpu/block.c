@@ -1,0 +1,373 @@
+/*
+ * block.c - the decoded-block cache (cpu.md §5.3). A block is up to
+ * BLOCK_MAX decoded records from one physical page, keyed by the host
+ * address of its first byte and the code size, so aliases and both memory
+ * views share it. Each RAM page keeps a bitmap of 128-byte chunks holding
+ * decoded code (mem/memory.h); the TLB never grants a fast write to such a
+ * page, and a slow write into a marked chunk drops the blocks it hits.
+ */
+#include <stdlib.h>
+
+#include "cpu/handlers.h"
+#include "mem/memory.h"
+
+#define BLOCK_MAX 32
+#define BLOCK_LIMIT 65536 /* then everything is dropped and decoding starts afresh */
+#define HASH_BITS 16
+
+struct block {
+    const uint8_t *host; /* first byte */
+    struct ram_block *ram;
+    uint64_t ram_offset;
+    uint16_t bytes;
+    uint8_t code_bits;
+    uint8_t n;
+    bool valid;
+    /* Successor cache: valid while the TLB epoch, the cache generation, the
+     * linear address and the privilege class are what they were. */
+    struct block *link[2];
+    uint64_t link_la[2];
+    uint64_t link_gen[2];
+    uint32_t link_epoch[2];
+    uint8_t link_user[2];
+    uint8_t link_next;
+    struct block *hash_next;
+    struct block *page_next;
+    struct insn insn[BLOCK_MAX];
+};
+
+struct page_list {
+    const uint8_t *page;
+    struct ram_block *ram;
+    uint64_t ram_offset;
+    struct block *blocks;
+    struct page_list *next;
+};
+
+struct block_cache {
+    struct block *hash[1u << HASH_BITS];
+    struct page_list *pages[1u << HASH_BITS];
+    struct block *graveyard; /* dropped blocks, freed when no CPU runs them */
+    struct cpu **cpus;
+    unsigned n_cpus;
+    unsigned n_blocks;
+    uint64_t generation; /* bumped whenever a block is dropped: links die with it */
+};
+
+static unsigned hash_ptr(const void *p, unsigned salt)
+{
+    uintptr_t v = (uintptr_t)p ^ ((uintptr_t)salt << 3);
+    v ^= v >> 17;
+    v *= 0x9E3779B97F4A7C15ull;
+    return (unsigned)(v >> (64 - HASH_BITS));
+}
+
+struct block_cache *block_cache_create(void)
+{
+    return xcalloc(1, sizeof(struct block_cache));
+}
+
+static void free_graveyard(struct block_cache *bc)
+{
+    while (bc->graveyard) {
+        struct block *b = bc->graveyard;
+        bc->graveyard = b->hash_next;
+        free(b);
+    }
+}
+
+static void drop_all(struct block_cache *bc)
+{
+    bc->generation++;
+    for (unsigned h = 0; h < (1u << HASH_BITS); h++) {
+        for (struct block *b = bc->hash[h], *next; b; b = next) {
+            next = b->hash_next;
+            free(b);
+        }
+        bc->hash[h] = NULL;
+        for (struct page_list *p = bc->pages[h], *next; p; p = next) {
+            next = p->next;
+            ram_block_clear_code(p->ram, p->ram_offset, 0x1000);
+            free(p);
+        }
+        bc->pages[h] = NULL;
+    }
+    bc->n_blocks = 0;
+}
+
+void block_cache_free(struct block_cache *bc)
+{
+    if (!bc)
+        return;
+    drop_all(bc);
+    free_graveyard(bc);
+    free(bc->cpus);
+    free(bc);
+}
+
+void block_cache_register_cpu(struct block_cache *bc, struct cpu *c)
+{
+    bc->cpus = xrealloc(bc->cpus, (bc->n_cpus + 1) * sizeof(*bc->cpus));
+    bc->cpus[bc->n_cpus++] = c;
+}
+
+static struct page_list *page_find(struct block_cache *bc, const uint8_t *page, bool create,
+                                   struct ram_block *ram, uint64_t ram_offset)
+{
+    unsigned h = hash_ptr(page, 0);
+    for (struct page_list *p = bc->pages[h]; p; p = p->next)
+        if (p->page == page)
+            return p;
+    if (!create)
+        return NULL;
+    struct page_list *p = xcalloc(1, sizeof(*p));
+    p->page = page;
+    p->ram = ram;
+    p->ram_offset = ram_offset;
+    p->next = bc->pages[h];
+    bc->pages[h] = p;
+    return p;
+}
+
+/* A page just became a code page: no CPU may keep a fast write path to it. */
+static void revoke_fast_writes(struct block_cache *bc, struct ram_block *ram, uint64_t page_offset)
+{
+    for (unsigned k = 0; k < bc->n_cpus; k++) {
+        struct tlb *t = &bc->cpus[k]->tlb;
+        for (unsigned cls = 0; cls < TLB_CLASSES; cls++)
+            for (unsigned e = 0; e < TLB_SIZE; e++)
+                if (t->entry[cls][e].block == ram && t->entry[cls][e].block_offset == page_offset)
+                    t->entry[cls][e].tag_write = 0;
+    }
+}
+
+static void unlink_hash(struct block_cache *bc, struct block *b)
+{
+    struct block **pp = &bc->hash[hash_ptr(b->host, b->code_bits)];
+    while (*pp && *pp != b)
+        pp = &(*pp)->hash_next;
+    if (*pp)
+        *pp = b->hash_next;
+}
+
+void block_cache_code_written(struct block_cache *bc, const uint8_t *host, unsigned len)
+{
+    const uint8_t *first = (const uint8_t *)((uintptr_t)host & ~(uintptr_t)0xFFF);
+    const uint8_t *last = (const uint8_t *)((uintptr_t)(host + len - 1) & ~(uintptr_t)0xFFF);
+    for (const uint8_t *page = first; page <= last; page += 0x1000) {
+        struct page_list *p = page_find(bc, page, false, NULL, 0);
+        if (!p)
+            continue;
+        struct block **pp = &p->blocks;
+        while (*pp) {
+            struct block *b = *pp;
+            if (b->host < host + len && host < b->host + b->bytes) {
+                *pp = b->page_next;
+                unlink_hash(bc, b);
+                bc->generation++;
+                b->valid = false;
+                b->hash_next = bc->graveyard;
+                bc->graveyard = b;
+                bc->n_blocks--;
+                for (unsigned k = 0; k < bc->n_cpus; k++)
+                    if (bc->cpus[k]->cur_block == b)
+                        bc->cpus[k]->block_exit = true; /* self-modifying code (cpu.md §5.3) */
+                continue;
+            }
+            pp = &b->page_next;
+        }
+        /* Re-mark the chunks of the blocks that survive. */
+        ram_block_clear_code(p->ram, p->ram_offset, 0x1000);
+        for (struct block *b = p->blocks; b; b = b->page_next)
+            ram_block_mark_code(b->ram, b->ram_offset, b->bytes);
+    }
+}
+
+/* Does this handler end a block (it may change RIP, mode, CS, paging, IF or
+ * raise device events)? */
+static bool ends_block(insn_fn fn)
+{
+    static const insn_fn enders[] = {
+        h_jcc_rel8, h_jcc_rel, h_jmp_rel8, h_jmp_rel, h_call_rel, h_ret, h_ret_Iw, h_jmp_far,
+        h_call_far, h_retf, h_retf_Iw, h_iret, h_int3, h_int_Ib, h_into, h_int1, h_loop, h_loope,
+        h_loopne, h_jcxz, h_syscall, h_sysret, h_grp5_Ev, h_hlt, h_in_Ib, h_out_Ib, h_in_DX,
+        h_out_DX, h_ins, h_outs, h_mov_CdRd, h_mov_DdRd, h_grp6, h_grp7, h_wrmsr, h_rsm, h_sti,
+        h_cli, h_popf, h_mov_SwEw, h_pop_sreg, h_lxs, h_xchg_AX_r, h_ud, h_clts, h_bound,
+        h_movs, h_cmps, h_stos, h_lods, h_scas,
+    };
+    for (unsigned k = 0; k < ARRAY_SIZE(enders); k++)
+        if (enders[k] == fn)
+            return true;
+    return false;
+}
+
+/* Fetches instruction bytes through the TLB (may raise #PF or #GP). */
+static unsigned fetch_bytes(struct cpu *c, uint64_t la, uint8_t *buf, unsigned n)
+{
+    for (unsigned k = 0; k < n; k++)
+        buf[k] = (uint8_t)mem_read_slow(c, la + k, 1, ACC_EXEC, c->cpl == 3);
+    return n;
+}
+
+/* CS limit check for a fetch of `n` bytes at offset `off` outside 64-bit mode. */
+static void check_cs_limit(struct cpu *c, uint64_t off, unsigned n)
+{
+    if (c->code_bits != 64 && off + n - 1 > c->seg[SEG_CS].limit)
+        GP0(c);
+}
+
+static int decode_or_fault(struct cpu *c, struct insn *i, const uint8_t *bytes, unsigned avail)
+{
+    int len = decode_insn(i, bytes, avail, c->code_bits);
+    if (len == -1)
+        UD(c);
+    if (len == -2)
+        GP0(c);
+    return len;
+}
+
+/* Decodes one instruction whose bytes are not in one RAM page (MMIO, page
+ * crossing) into the CPU's scratch block; never cached. */
+static struct block *decode_scratch(struct cpu *c, uint64_t la)
+{
+    uint8_t buf[16];
+    uint64_t off = c->rip;
+    unsigned avail = 0;
+    struct block *b = c->scratch;
+    int len = 0;
+    while (len == 0) {
+        if (avail == 15)
+            GP0(c);
+        check_cs_limit(c, off, avail + 1);
+        uint64_t a = la + avail;
+        if (!c->long_mode)
+            a = (uint32_t)a;
+        fetch_bytes(c, a, buf + avail, 1);
+        avail++;
+        len = decode_or_fault(c, &b->insn[0], buf, avail);
+    }
+    b->n = 1;
+    b->valid = true;
+    return b;
+}
+
+struct block *block_lookup(struct cpu *c)
+{
+    struct block_cache *bc = c->blocks;
+    uint64_t la = c->code_bits == 64 ? c->rip : (uint32_t)(c->seg[SEG_CS].base + c->rip);
+    if (c->code_bits == 64 && (uint64_t)((int64_t)(la << 16) >> 16) != la)
+        GP0(c);
+    bool user = c->cpl == 3;
+    struct tlb_entry *e = &c->tlb.entry[user ? TLB_USER : TLB_SUPERVISOR][(la >> 12) & (TLB_SIZE - 1)];
+    if (e->tag_exec != tlb_tag(c, la)) {
+        check_cs_limit(c, c->rip, 1);
+        e = tlb_fill(c, la, ACC_EXEC, user);
+        if (e->tag_exec != tlb_tag(c, la))
+            return decode_scratch(c, la); /* MMIO, black hole, unassigned */
+    }
+    const uint8_t *host = (const uint8_t *)(uintptr_t)(la + e->addend);
+    unsigned h = hash_ptr(host, c->code_bits);
+    for (struct block *b = bc->hash[h]; b; b = b->hash_next)
+        if (b->host == host && b->code_bits == c->code_bits)
+            return b;
+
+    free_graveyard(bc);
+    if (bc->n_blocks >= BLOCK_LIMIT)
+        drop_all(bc);
+    /* Decode a new block up to the page end. */
+    unsigned page_left = 0x1000 - (unsigned)(la & 0xFFF);
+    uint64_t limit_left = c->code_bits == 64 ? ~0ull : (uint64_t)c->seg[SEG_CS].limit - c->rip + 1;
+    if (c->code_bits != 64 && c->rip > c->seg[SEG_CS].limit)
+        GP0(c);
+    struct block *b = xcalloc(1, sizeof(*b));
+    unsigned pos = 0;
+    while (b->n < BLOCK_MAX && pos < page_left) {
+        unsigned avail = page_left - pos;
+        if (avail > 15)
+            avail = 15;
+        if (avail > limit_left - pos)
+            avail = (unsigned)(limit_left - pos);
+        struct insn *i = &b->insn[b->n];
+        int len = decode_insn(i, host + pos, avail, c->code_bits);
+        if (len <= 0) {
+            /* Incomplete at the page end or CS limit, or invalid: let the first
+             * instruction fault precisely; otherwise end the block before it. */
+            if (b->n == 0) {
+                free(b);
+                if (len == 0 && avail < 15 && avail == page_left - pos)
+                    return decode_scratch(c, la);
+                check_cs_limit(c, c->rip, len == 0 ? avail + 1 : 1);
+                struct insn probe;
+                decode_or_fault(c, &probe, host + pos, avail);
+                GP0(c); /* unreachable: decode_or_fault raised */
+            }
+            break;
+        }
+        pos += (unsigned)len;
+        b->n++;
+        if (ends_block(i->fn))
+            break;
+    }
+    b->host = host;
+    b->code_bits = c->code_bits;
+    b->bytes = (uint16_t)pos;
+    b->valid = true;
+    b->ram = e->block;
+    b->ram_offset = e->block_offset + (la & 0xFFF);
+    b->hash_next = bc->hash[h];
+    bc->hash[h] = b;
+    bc->n_blocks++;
+    const uint8_t *page = host - (la & 0xFFF);
+    struct page_list *p = page_find(bc, page, true, e->block, e->block_offset);
+    b->page_next = p->blocks;
+    p->blocks = b;
+    bool was_code = ram_block_page_has_code(e->block, e->block_offset);
+    ram_block_mark_code(e->block, b->ram_offset, b->bytes);
+    if (!was_code)
+        revoke_fast_writes(bc, e->block, e->block_offset);
+    return b;
+}
+
+struct block *block_scratch_create(void)
+{
+    return xcalloc(1, sizeof(struct block));
+}
+
+const struct insn *block_insns(const struct block *b, unsigned *n)
+{
+    *n = b->n;
+    return b->insn;
+}
+
+static uint64_t rip_linear(const struct cpu *c)
+{
+    return c->code_bits == 64 ? c->rip : (uint32_t)(c->seg[SEG_CS].base + c->rip);
+}
+
+struct block *block_next(struct cpu *c, struct block *prev)
+{
+    if (!prev || prev == c->scratch)
+        return block_lookup(c);
+    uint64_t la = rip_linear(c);
+    uint8_t user = c->cpl == 3;
+    struct block_cache *bc = c->blocks;
+    for (unsigned k = 0; k < 2; k++) {
+        struct block *n = prev->link[k];
+        if (n && prev->link_la[k] == la && prev->link_epoch[k] == c->tlb.epoch &&
+            prev->link_gen[k] == bc->generation && prev->link_user[k] == user &&
+            n->code_bits == c->code_bits)
+            return n;
+    }
+    uint64_t gen = bc->generation;
+    struct block *n = block_lookup(c);
+    if (n != c->scratch && gen == bc->generation) {
+        unsigned k = prev->link_next;
+        prev->link_next ^= 1;
+        prev->link[k] = n;
+        prev->link_la[k] = la;
+        prev->link_epoch[k] = c->tlb.epoch;
+        prev->link_gen[k] = bc->generation;
+        prev->link_user[k] = user;
+    }
+    return n;
+}

@@ -1,0 +1,267 @@
+/*
+ * cpu.c - CPU life cycle and the run loop: power-on/reset/INIT state, event
+ * recognition at instruction boundaries, exception unwinding and the
+ * double-fault rules (cpu.md §3, §5.4).
+ */
+#include "cpu/cpu_impl.h"
+#include "mem/memory.h"
+
+void cpu_init(struct cpu *c, unsigned index, struct block_cache *blocks,
+              struct address_space *normal, struct address_space *smm, struct address_space *io)
+{
+    memset(c, 0, sizeof(*c));
+    c->index = index;
+    c->apic_id = index;
+    c->blocks = blocks;
+    c->as_normal = normal;
+    c->as_smm = smm ? smm : normal;
+    c->as = normal;
+    c->io = io;
+    c->tlb.epoch = 1;
+    c->scratch = block_scratch_create();
+    block_cache_register_cpu(blocks, c);
+    cpu_reset(c, index == 0);
+}
+
+static void load_reset_segments(struct cpu *c)
+{
+    for (unsigned s = 0; s < SEG_COUNT; s++)
+        c->seg[s] = (struct segment){ 0, 0x0093, 0xFFFF, 0 };
+    c->seg[SEG_CS] = (struct segment){ 0xF000, 0x009B, 0xFFFF, 0xFFFF0000 };
+    c->ldtr = (struct segment){ 0, 0x0082, 0xFFFF, 0 };
+    c->tr = (struct segment){ 0, 0x008B, 0xFFFF, 0 };
+    c->gdtr = (struct dtable){ 0, 0xFFFF };
+    c->idtr = (struct dtable){ 0, 0xFFFF };
+}
+
+/* State shared by reset and INIT (SDM Vol. 3, "Processor State After Reset"). */
+static void load_init_state(struct cpu *c)
+{
+    memset(c->gpr, 0, sizeof(c->gpr));
+    c->gpr[R_DX] = (6u << 8) | (0xFu << 4) | 11u; /* processor signature, as CPUID.1:EAX */
+    c->rip = 0xFFF0;
+    c->lf.op = LF_NONE;
+    c->rflags = 2;
+    load_reset_segments(c);
+    c->cr0 = 0x60000010;
+    c->cr2 = c->cr3 = c->cr4 = c->cr8 = 0;
+    c->efer = 0;
+    memset(c->dr, 0, sizeof(c->dr));
+    c->dr[6] = 0xFFFF0FF0;
+    c->dr[7] = 0x400;
+    c->interrupt_shadow = false;
+    c->nmi_pending = false;
+    c->nmi_blocked = false;
+    c->in_smm = false;
+    c->as = c->as_normal;
+    c->star = c->lstar = c->cstar = c->sfmask = c->kernel_gs_base = 0;
+    c->a20_mask = ~0ull;
+    cpu_tlb_flush(c);
+    cpu_update_mode(c);
+}
+
+void cpu_reset(struct cpu *c, bool bsp)
+{
+    load_init_state(c);
+    c->smbase = 0x30000;
+    c->smi_pending = false;
+    c->init_latched = false;
+    c->smi_count = 0;
+    c->feature_control = 0;
+    c->tsc_offset = 0;
+    c->sysenter_cs = c->sysenter_esp = c->sysenter_eip = 0;
+    c->pat = 0x0007040600070406ull;
+    c->apic_base = 0xFEE00000ull | 0x800 | (bsp ? 0x100 : 0);
+    c->state = bsp ? CPU_RUNNING : CPU_WAIT_SIPI;
+}
+
+/* ---- exceptions: the double-fault rules ---- */
+
+static bool contributory(int v)
+{
+    return v == EXC_DE || (v >= EXC_TS && v <= EXC_GP);
+}
+
+/* Delivers c->pending_vector; a fault during delivery combines per the SDM
+ * table ("Interrupt and Exception Handling", double-fault conditions). */
+static void raise_pending(struct cpu *c)
+{
+    volatile int first = -1;
+    for (;;) {
+        volatile int vec = c->pending_vector;
+        volatile bool has_err = c->pending_has_error;
+        volatile uint32_t err = c->pending_error;
+        if (first >= 0) {
+            if (first == EXC_DF) {
+                if (c->log)
+                    fprintf(c->log, "[t=%llu cpu%u] cpu: triple fault\n",
+                            (unsigned long long)c->icount, c->index);
+                c->state = CPU_SHUTDOWN;
+                if (c->on_shutdown)
+                    c->on_shutdown(c->machine, c, "triple fault");
+                return;
+            }
+            bool df = (contributory(first) && contributory(vec)) ||
+                      (first == EXC_PF && (contributory(vec) || vec == EXC_PF));
+            if (df) {
+                vec = EXC_DF;
+                has_err = true;
+                err = 0;
+            }
+        }
+        if (setjmp(c->unwind) == 0) {
+            cpu_deliver(c, vec, INTR_EXCEPTION, has_err, err);
+            return;
+        }
+        if (c->state == CPU_SHUTDOWN)
+            return;
+        first = vec;
+    }
+}
+
+/* ---- events at instruction boundaries (cpu.md §3; platform.md §6.2) ---- */
+
+static bool interrupts_pending(const struct cpu *c)
+{
+    return c->smi_pending || c->nmi_pending || c->init_latched ||
+           (c->intr_line && (c->rflags & FLAG_IF));
+}
+
+/* Takes the highest-priority pending event, if any. Returns true if the CPU
+ * can run instructions afterwards. */
+static bool take_events(struct cpu *c)
+{
+    if (c->state == CPU_SHUTDOWN || c->state == CPU_WAIT_SIPI)
+        return false;
+    if (c->smi_pending && !c->in_smm) {
+        c->smi_pending = false;
+        cpu_smm_enter(c);
+        return true;
+    }
+    if (c->nmi_pending && !c->nmi_blocked) {
+        c->nmi_pending = false;
+        c->state = CPU_RUNNING;
+        cpu_deliver(c, EXC_NMI, INTR_EXTERNAL, false, 0);
+        return true;
+    }
+    if (c->intr_line && (c->rflags & FLAG_IF) && c->intr_ack) {
+        int vector = c->intr_ack(c->machine, c);
+        if (vector >= 0) {
+            c->state = CPU_RUNNING;
+            cpu_deliver(c, vector, INTR_EXTERNAL, false, 0);
+            return true;
+        }
+    }
+    return c->state == CPU_RUNNING;
+}
+
+/* Runs decoded blocks until the quantum ends. Returns at block boundaries only. */
+static void run_blocks(struct cpu *c, uint64_t end)
+{
+    struct block *prev = NULL;
+    while (c->icount < end && !c->yield) {
+        bool shadow = c->interrupt_shadow;
+        c->interrupt_shadow = false;
+        if (!shadow && (c->state != CPU_RUNNING || interrupts_pending(c))) {
+            if (!take_events(c))
+                return;
+        }
+        if (c->state != CPU_RUNNING)
+            return;
+        bool single = shadow || (c->rflags & FLAG_TF);
+        bool tf = c->rflags & FLAG_TF;
+        struct block *b = block_next(c, prev);
+        unsigned n;
+        const struct insn *insns = block_insns(b, &n);
+        uint64_t left = end - c->icount;
+        if (n > left)
+            n = (unsigned)left;
+        if (single)
+            n = 1;
+        c->cur_block = b;
+        c->block_exit = false;
+        c->tf_suppress = false;
+        for (unsigned k = 0; k < n; k++) {
+            const struct insn *i = &insns[k];
+            c->next_rip = c->rip + i->len;
+            if (c->code_bits != 64)
+                c->next_rip = (uint32_t)c->next_rip;
+            i->fn(c, i);
+            c->rip = c->next_rip;
+            c->icount++;
+            if (c->block_exit)
+                break;
+        }
+        c->cur_block = NULL;
+        /* Chain only after a block that ran to its end without dropping itself. */
+        prev = c->block_exit ? NULL : b;
+        if (tf && !c->tf_suppress && c->state == CPU_RUNNING) {
+            c->dr[6] |= 0x4000; /* BS */
+            cpu_deliver(c, EXC_DB, INTR_EXCEPTION, false, 0);
+        }
+    }
+}
+
+uint64_t cpu_run(struct cpu *c, uint64_t max_ticks)
+{
+    uint64_t start = c->icount;
+    uint64_t end = start + max_ticks;
+    c->run_start_icount = start;
+    c->yield = false;
+    for (;;) {
+        if (setjmp(c->unwind) == 0) {
+            run_blocks(c, end);
+            break;
+        }
+        c->cur_block = NULL;
+        if (c->state == CPU_SHUTDOWN)
+            break;
+        raise_pending(c);
+        if (c->state == CPU_SHUTDOWN)
+            break;
+        if (c->icount >= end || c->yield)
+            break;
+    }
+    if (c->state == CPU_HALTED || c->state == CPU_SHUTDOWN)
+        c->yield = true;
+    return c->icount - start;
+}
+
+bool cpu_wants_to_run(const struct cpu *c)
+{
+    if (c->state == CPU_RUNNING)
+        return true;
+    if (c->state == CPU_HALTED)
+        return interrupts_pending(c);
+    return false;
+}
+
+void cpu_print_registers(struct cpu *c, FILE *out)
+{
+    uint64_t f = cpu_get_rflags(c);
+    static const char *names[16] = { "RAX", "RBX", "RCX", "RDX", "RSI", "RDI", "RBP", "RSP",
+                                     "R8",  "R9",  "R10", "R11", "R12", "R13", "R14", "R15" };
+    static const int order[16] = { R_AX, R_BX, R_CX, R_DX, R_SI, R_DI, R_BP, R_SP,
+                                   8, 9, 10, 11, 12, 13, 14, 15 };
+    fprintf(out, "CPU#%u%s\n", c->index, c->in_smm ? " (SMM)" : "");
+    for (int k = 0; k < 16; k++)
+        fprintf(out, "%s=%016llx%s", names[k], (unsigned long long)c->gpr[order[k]],
+                (k % 4 == 3) ? "\n" : " ");
+    fprintf(out, "RIP=%016llx RFL=%08llx CPL=%u %s\n", (unsigned long long)c->rip,
+            (unsigned long long)f, c->cpl,
+            c->code_bits == 64 ? "64-bit" : c->protected_mode ? (c->code_bits == 32 ? "PM32" : "PM16") : "real");
+    static const char *sn[SEG_COUNT] = { "ES", "CS", "SS", "DS", "FS", "GS" };
+    for (unsigned s = 0; s < SEG_COUNT; s++)
+        fprintf(out, "%s =%04x %016llx %08x %04x\n", sn[s], c->seg[s].selector,
+                (unsigned long long)c->seg[s].base, c->seg[s].limit, c->seg[s].attr);
+    fprintf(out, "LDT=%04x %016llx %08x %04x\n", c->ldtr.selector,
+            (unsigned long long)c->ldtr.base, c->ldtr.limit, c->ldtr.attr);
+    fprintf(out, "TR =%04x %016llx %08x %04x\n", c->tr.selector, (unsigned long long)c->tr.base,
+            c->tr.limit, c->tr.attr);
+    fprintf(out, "GDT=     %016llx %08x\nIDT=     %016llx %08x\n",
+            (unsigned long long)c->gdtr.base, c->gdtr.limit, (unsigned long long)c->idtr.base,
+            c->idtr.limit);
+    fprintf(out, "CR0=%08llx CR2=%016llx CR3=%016llx CR4=%08llx\n", (unsigned long long)c->cr0,
+            (unsigned long long)c->cr2, (unsigned long long)c->cr3, (unsigned long long)c->cr4);
+    fprintf(out, "EFER=%016llx SMBASE=%08x\n", (unsigned long long)c->efer, c->smbase);
+}

@@ -1,0 +1,399 @@
+/*
+ * cpu_impl.h - what the interpreter's files share and nobody else sees: the
+ * decoded-instruction record, operand and memory-access helpers (the hot
+ * paths, inline), flags, faults. Public API: cpu.h.
+ */
+#ifndef SMMVM_CPU_CPU_IMPL_H
+#define SMMVM_CPU_CPU_IMPL_H
+
+#include <string.h>
+
+#include "cpu/cpu.h"
+#include "util.h"
+
+struct insn;
+typedef void (*insn_fn)(struct cpu *c, const struct insn *i);
+
+/* The decoded record (cpu.md §5.2). Decoding is a pure function of the bytes
+ * and the code size; everything else is checked at execution. */
+struct insn {
+    insn_fn fn;
+    uint64_t imm;   /* first immediate, sign- or zero-extended as the form wants */
+    int32_t disp;
+    uint16_t imm2;  /* far pointer selector; ENTER nesting level */
+    uint8_t len;
+    uint8_t op;     /* opcode byte (second byte for 0F xx) */
+    uint8_t reg;    /* ModRM.reg with REX.R */
+    uint8_t rm;     /* ModRM.rm with REX.B: the register when the operand is a register */
+    uint8_t base;   /* REG_NONE, a GPR, or REG_RIP */
+    uint8_t index;  /* REG_NONE or a GPR */
+    uint8_t scale;  /* shift count 0..3 */
+    uint8_t seg;    /* effective segment of the memory operand */
+    uint8_t opsize; /* 2, 4, 8 bytes (the 'v' size); byte forms are separate handlers */
+    uint8_t addrsize; /* 2, 4, 8 */
+    uint8_t flags;
+};
+
+#define REG_NONE 0xFF
+#define REG_RIP  0x10
+
+#define INSN_MEM   0x01 /* the ModRM operand is memory */
+#define INSN_REP   0x02 /* F3 */
+#define INSN_REPNE 0x04 /* F2 */
+#define INSN_LOCK  0x08
+#define INSN_REX   0x10 /* any REX prefix: byte registers 4-7 are SPL..DIL */
+#define INSN_SEGOV 0x20 /* explicit segment override */
+#define INSN_MODRM 0x40
+
+/* Access kinds for translation and faults. */
+enum access { ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2 };
+
+/* ---- faults (except.c) ---- */
+_Noreturn void cpu_fault(struct cpu *c, int vector, uint32_t error);
+_Noreturn void cpu_fault_noerr(struct cpu *c, int vector);
+#define UD(c) cpu_fault_noerr((c), EXC_UD)
+#define GP0(c) cpu_fault((c), EXC_GP, 0)
+/* Delivery of exceptions and interrupts: soft = INT n / INT3 / INTO (checks
+ * gate DPL and pushes next_rip). */
+enum intr_kind { INTR_EXCEPTION, INTR_EXTERNAL, INTR_SOFT, INTR_ICEBP };
+void cpu_deliver(struct cpu *c, int vector, enum intr_kind kind, bool has_error, uint32_t error);
+/* Shuts the CPU down (triple fault, unimplemented architectural state). */
+_Noreturn void cpu_shutdown(struct cpu *c, const char *why);
+void cpu_guest_error(struct cpu *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- flags (flags.c) ---- */
+uint32_t flags_compute_arith(const struct lazy_flags *lf);
+bool cpu_cond(struct cpu *c, unsigned cc);
+static inline bool parity8(uint64_t v)
+{
+    return !__builtin_parity((unsigned)(v & 0xFF));
+}
+static inline void lazy_set(struct cpu *c, enum lazy_op op, unsigned bits, uint64_t res,
+                            uint64_t a, uint64_t b)
+{
+    c->lf.op = (uint8_t)op;
+    c->lf.bits = (uint8_t)bits;
+    c->lf.res = res;
+    c->lf.a = a;
+    c->lf.b = b;
+}
+/* Materialises the lazy flags into rflags (so single flags can be edited). */
+static inline void flags_sync(struct cpu *c)
+{
+    if (c->lf.op != LF_NONE) {
+        c->rflags = (c->rflags & ~(uint64_t)FLAGS_ARITH) | flags_compute_arith(&c->lf);
+        c->lf.op = LF_NONE;
+    }
+}
+/* CF of a lazy record without evaluating the other five flags. */
+static inline bool lazy_cf(const struct lazy_flags *lf)
+{
+    uint64_t m = lf->bits == 64 ? ~0ull : (1ull << lf->bits) - 1;
+    uint64_t a = lf->a & m, b = lf->b & m, r = lf->res & m;
+    switch (lf->op) {
+    case LF_ADD:
+        return r < a;
+    case LF_ADC:
+        return lf->carry ? r <= a : r < a;
+    case LF_SUB:
+        return a < b;
+    case LF_SBB:
+        return lf->carry ? a <= b : a < b;
+    case LF_INC:
+    case LF_DEC:
+    case LF_SHIFT:
+        return lf->carry;
+    default:
+        return false;
+    }
+}
+static inline bool get_cf(struct cpu *c)
+{
+    return c->lf.op == LF_NONE ? (c->rflags & FLAG_CF) : lazy_cf(&c->lf);
+}
+/* Sets the six arithmetic flags at once (eager producers: shifts, MUL, BCD). */
+static inline void flags_set_arith(struct cpu *c, uint32_t f)
+{
+    c->lf.op = LF_NONE;
+    c->rflags = (c->rflags & ~(uint64_t)FLAGS_ARITH) | (f & FLAGS_ARITH);
+}
+static inline uint32_t flags_szp(uint64_t res, unsigned bits)
+{
+    uint64_t m = bits == 64 ? ~0ull : (1ull << bits) - 1;
+    uint32_t f = 0;
+    if ((res & m) == 0)
+        f |= FLAG_ZF;
+    if ((res >> (bits - 1)) & 1)
+        f |= FLAG_SF;
+    if (parity8(res))
+        f |= FLAG_PF;
+    return f;
+}
+
+/* ---- registers ---- */
+static inline uint64_t size_mask(unsigned bytes)
+{
+    return bytes >= 8 ? ~0ull : (1ull << (bytes * 8)) - 1;
+}
+static inline uint64_t sext(uint64_t v, unsigned bytes)
+{
+    unsigned sh = 64 - bytes * 8;
+    return bytes >= 8 ? v : (uint64_t)((int64_t)(v << sh) >> sh);
+}
+static inline uint8_t reg8_read(const struct cpu *c, unsigned r, bool rex)
+{
+    if (r < 4 || rex)
+        return (uint8_t)c->gpr[r];
+    return (uint8_t)(c->gpr[r - 4] >> 8);
+}
+static inline void reg8_write(struct cpu *c, unsigned r, bool rex, uint8_t v)
+{
+    if (r < 4 || rex)
+        c->gpr[r] = (c->gpr[r] & ~0xFFull) | v;
+    else
+        c->gpr[r - 4] = (c->gpr[r - 4] & ~0xFF00ull) | ((uint64_t)v << 8);
+}
+static inline uint64_t reg_read(const struct cpu *c, unsigned r, unsigned size)
+{
+    return c->gpr[r] & size_mask(size);
+}
+/* 32-bit writes zero-extend, 16-bit writes merge (SDM Vol. 1, "64-bit mode"). */
+static inline void reg_write(struct cpu *c, unsigned r, unsigned size, uint64_t v)
+{
+    switch (size) {
+    case 2:
+        c->gpr[r] = (c->gpr[r] & ~0xFFFFull) | (v & 0xFFFF);
+        break;
+    case 4:
+        c->gpr[r] = (uint32_t)v;
+        break;
+    default:
+        c->gpr[r] = v;
+        break;
+    }
+}
+
+/* ---- effective addresses and segmentation (seg.c) ---- */
+static inline uint64_t insn_ea(const struct cpu *c, const struct insn *i)
+{
+    uint64_t ea = (uint64_t)(int64_t)i->disp;
+    if (i->base != REG_NONE)
+        ea += i->base == REG_RIP ? c->next_rip : c->gpr[i->base];
+    if (i->index != REG_NONE)
+        ea += c->gpr[i->index] << i->scale;
+    return ea & size_mask(i->addrsize);
+}
+uint64_t seg_linear_slow(struct cpu *c, unsigned seg, uint64_t off, unsigned size,
+                         enum access acc);
+/* Linear address of seg:off for an access of `size` bytes; raises #GP/#SS. */
+static inline uint64_t seg_linear(struct cpu *c, unsigned seg, uint64_t off, unsigned size,
+                                  enum access acc)
+{
+    if (c->code_bits == 64) {
+        uint64_t la = off + ((seg >= SEG_FS) ? c->seg[seg].base : 0);
+        if (likely((uint64_t)((int64_t)(la << 16) >> 16) == la))
+            return la;
+        return seg_linear_slow(c, seg, off, size, acc);
+    }
+    const struct segment *s = &c->seg[seg];
+    if (likely((c->seg_usable[acc == ACC_WRITE] >> seg) & 1) && off + size - 1 <= s->limit &&
+        off + size - 1 >= off)
+        return (uint32_t)(s->base + off);
+    return seg_linear_slow(c, seg, off, size, acc);
+}
+void seg_load(struct cpu *c, unsigned seg, uint16_t selector);
+void seg_load_real(struct cpu *c, unsigned seg, uint16_t selector);
+/* Recomputes the per-segment fast-path bits after any segment or mode change. */
+void seg_refresh(struct cpu *c);
+/* Reads an 8-byte descriptor from the GDT/LDT (supervisor access); false if beyond the limit. */
+bool desc_read(struct cpu *c, uint16_t selector, uint64_t *desc);
+void desc_set_accessed(struct cpu *c, uint16_t selector, uint64_t desc);
+void seg_from_desc(struct segment *s, uint16_t selector, uint64_t desc);
+uint64_t desc_base(uint64_t desc);
+uint32_t desc_limit(uint64_t desc);
+
+/* ---- memory (tlb.c, paging.c) ---- */
+uint64_t mem_read_slow(struct cpu *c, uint64_t la, unsigned size, enum access acc, bool user);
+void mem_write_slow(struct cpu *c, uint64_t la, unsigned size, uint64_t v, bool user);
+/* Walks the page tables (paging.c): physical address for la, or #PF. */
+uint64_t cpu_translate(struct cpu *c, uint64_t la, enum access acc, bool user, bool *writable,
+                       bool *exec_ok, bool *dirty);
+/* Translates and fills the TLB; raises #PF. Returns the entry. */
+struct tlb_entry *tlb_fill(struct cpu *c, uint64_t la, enum access acc, bool user);
+/* Throws #PF unless `la` could be written (used before multi-part writes). */
+void mem_probe_write(struct cpu *c, uint64_t la, unsigned size);
+
+static inline uint64_t load_host(const uint8_t *p, unsigned size)
+{
+    switch (size) {
+    case 1:
+        return *p;
+    case 2: {
+        uint16_t v;
+        memcpy(&v, p, 2);
+        return v;
+    }
+    case 4: {
+        uint32_t v;
+        memcpy(&v, p, 4);
+        return v;
+    }
+    default: {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        return v;
+    }
+    }
+}
+static inline void store_host(uint8_t *p, unsigned size, uint64_t v)
+{
+    switch (size) {
+    case 1:
+        *p = (uint8_t)v;
+        break;
+    case 2: {
+        uint16_t w = (uint16_t)v;
+        memcpy(p, &w, 2);
+        break;
+    }
+    case 4: {
+        uint32_t w = (uint32_t)v;
+        memcpy(p, &w, 4);
+        break;
+    }
+    default:
+        memcpy(p, &v, 8);
+        break;
+    }
+}
+
+static inline uint64_t tlb_tag(const struct cpu *c, uint64_t la)
+{
+    return (la & ~0xFFFull) | c->tlb.epoch;
+}
+
+/* Linear-address loads and stores: TLB hit = host access, nothing else. */
+static inline uint64_t lin_read(struct cpu *c, uint64_t la, unsigned size)
+{
+    struct tlb_entry *e = &c->tlb.entry[c->data_class][(la >> 12) & (TLB_SIZE - 1)];
+    if (likely(e->tag_read == tlb_tag(c, la) && (la & 0xFFF) <= 0x1000u - size))
+        return load_host((const uint8_t *)(uintptr_t)(la + e->addend), size);
+    return mem_read_slow(c, la, size, ACC_READ, c->cpl == 3);
+}
+static inline void lin_write(struct cpu *c, uint64_t la, unsigned size, uint64_t v)
+{
+    struct tlb_entry *e = &c->tlb.entry[c->data_class][(la >> 12) & (TLB_SIZE - 1)];
+    if (likely(e->tag_write == tlb_tag(c, la) && (la & 0xFFF) <= 0x1000u - size)) {
+        store_host((uint8_t *)(uintptr_t)(la + e->addend), size, v);
+        return;
+    }
+    mem_write_slow(c, la, size, v, c->cpl == 3);
+}
+/* Supervisor-mode ("implicit") accesses: descriptor tables, TSS, IDT. */
+static inline uint64_t sys_read(struct cpu *c, uint64_t la, unsigned size)
+{
+    return mem_read_slow(c, la, size, ACC_READ, false);
+}
+static inline void sys_write(struct cpu *c, uint64_t la, unsigned size, uint64_t v)
+{
+    mem_write_slow(c, la, size, v, false);
+}
+
+static inline uint64_t seg_read(struct cpu *c, unsigned seg, uint64_t off, unsigned size)
+{
+    return lin_read(c, seg_linear(c, seg, off, size, ACC_READ), size);
+}
+static inline void seg_write(struct cpu *c, unsigned seg, uint64_t off, unsigned size,
+                             uint64_t v)
+{
+    lin_write(c, seg_linear(c, seg, off, size, ACC_WRITE), size, v);
+}
+
+/* ModRM operand access: register or memory. */
+static inline uint64_t rm_read(struct cpu *c, const struct insn *i, unsigned size)
+{
+    if (!(i->flags & INSN_MEM))
+        return size == 1 ? reg8_read(c, i->rm, i->flags & INSN_REX) : reg_read(c, i->rm, size);
+    return seg_read(c, i->seg, insn_ea(c, i), size);
+}
+static inline void rm_write(struct cpu *c, const struct insn *i, unsigned size, uint64_t v)
+{
+    if (!(i->flags & INSN_MEM)) {
+        if (size == 1)
+            reg8_write(c, i->rm, i->flags & INSN_REX, (uint8_t)v);
+        else
+            reg_write(c, i->rm, size, v);
+        return;
+    }
+    seg_write(c, i->seg, insn_ea(c, i), size, v);
+}
+static inline uint64_t greg_read(const struct cpu *c, const struct insn *i, unsigned size)
+{
+    return size == 1 ? reg8_read(c, i->reg, i->flags & INSN_REX) : reg_read(c, i->reg, size);
+}
+static inline void greg_write(struct cpu *c, const struct insn *i, unsigned size, uint64_t v)
+{
+    if (size == 1)
+        reg8_write(c, i->reg, i->flags & INSN_REX, (uint8_t)v);
+    else
+        reg_write(c, i->reg, size, v);
+}
+
+/* INC/DEC of a ModRM operand, shared by groups 4 and 5 (alu.c). */
+void alu_inc_dec_rm(struct cpu *c, const struct insn *i, unsigned s, bool dec);
+
+/* ---- stack (stack.c) ---- */
+void cpu_push(struct cpu *c, unsigned size, uint64_t v);
+uint64_t cpu_pop(struct cpu *c, unsigned size);
+/* Reads the stack slot `offset` bytes above the current top without popping. */
+uint64_t cpu_stack_peek(struct cpu *c, uint64_t offset, unsigned size);
+void cpu_stack_adjust(struct cpu *c, int64_t delta);
+static inline uint64_t stack_mask(const struct cpu *c)
+{
+    return c->stack_bits == 64 ? ~0ull : c->stack_bits == 32 ? 0xFFFFFFFFull : 0xFFFFull;
+}
+
+/* ---- control flow ---- */
+/* Sets RIP for a near transfer: truncated to the operand size outside
+ * 64-bit mode, canonical-checked in it (#GP). */
+void cpu_jump_near(struct cpu *c, uint64_t target, unsigned opsize);
+void cpu_far_jump(struct cpu *c, uint16_t sel, uint64_t off, unsigned opsize, bool call);
+void cpu_far_return(struct cpu *c, unsigned opsize, uint16_t pop_extra);
+void cpu_iret(struct cpu *c, unsigned opsize);
+
+/* ---- system (system.c) ---- */
+void cpu_write_cr0(struct cpu *c, uint64_t v);
+void cpu_write_cr3(struct cpu *c, uint64_t v);
+void cpu_write_cr4(struct cpu *c, uint64_t v);
+bool cpu_write_efer(struct cpu *c, uint64_t v);
+uint64_t cpu_tsc(const struct cpu *c);
+void cpu_io_check(struct cpu *c, uint16_t port, unsigned size);
+uint32_t cpu_port_in(struct cpu *c, uint16_t port, unsigned size);
+void cpu_port_out(struct cpu *c, uint16_t port, unsigned size, uint32_t v);
+void cpu_cpuid(struct cpu *c);
+/* The advertised bits of one feature register (features.def numbering). */
+uint32_t cpuid_feature_reg(unsigned which);
+/* SMM entry (smm.c): writes the state-save map and enters at SMBASE+0x8000. */
+void cpu_smm_enter(struct cpu *c);
+/* RSM (smm.c): restores the state-save map and leaves SMM. */
+void cpu_rsm(struct cpu *c);
+void cpu_rdmsr(struct cpu *c);
+void cpu_wrmsr(struct cpu *c);
+/* Must the data path bypass the TLB (alignment checking on)? */
+void cpu_update_data_class(struct cpu *c);
+
+/* ---- decoded blocks (block.c) ---- */
+/* The block at CS:RIP (decoding it if needed); raises #PF/#GP/#UD for the first instruction. */
+struct block *block_lookup(struct cpu *c);
+/* The block after `prev` (chained when still valid), else block_lookup(). */
+struct block *block_next(struct cpu *c, struct block *prev);
+struct block *block_scratch_create(void);
+const struct insn *block_insns(const struct block *b, unsigned *n);
+
+/* ---- decode (decode.c) ---- */
+/* Decodes one instruction from `bytes` (at most `avail` valid bytes).
+ * Returns the length, 0 if more bytes are needed, or -1 for #UD (and -2
+ * for a >15-byte instruction, #GP). */
+int decode_insn(struct insn *i, const uint8_t *bytes, unsigned avail, unsigned code_bits);
+
+#endif

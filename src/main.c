@@ -1,0 +1,397 @@
+/*
+ * main.c - the command line: a QEMU-compatible subset with QEMU's spelling
+ * (DESIGN.md, "Interfaces that users see"). It only parses, builds a
+ * machine_config and hands it to src/machine. Every bad option gets one
+ * line naming the option and the value, then exit status 1.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "machine/machine.h"
+#include "util.h"
+
+#define SMMVM_VERSION "0.1.0"
+#define MAX_CHARDEVS 8
+
+struct cli {
+    struct machine_config cfg;
+    struct chardev chardevs[MAX_CHARDEVS];
+    unsigned n_chardevs;
+    struct chardev debugcon_chardev, serial_chardev;
+    const char *log_path;
+};
+
+_Noreturn static void die(const char *opt, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "smmvm: %s: ", opt);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(1);
+}
+
+static void usage(void)
+{
+    puts("usage: smmvm [options]\n"
+         "\n"
+         "A deterministic x86-64 Q35 PC emulator built around System Management Mode.\n"
+         "Options use QEMU's spelling:\n"
+         "  -machine q35[,smm=on|off|auto][,x-tcg-smm=on|off]   board (pc-q35-7.2 is a synonym)\n"
+         "  -m SIZE                 RAM size (default unit MiB; suffixes K, M, G), default 128M\n"
+         "  -smp N[,maxcpus=M]      number of CPUs\n"
+         "  -bios FILE              firmware image (size a multiple of 64 KiB)\n"
+         "  -debugcon DEV           debug console on port 0xE9 (DEV: stdio, file:PATH, null)\n"
+         "  -chardev file,id=ID,path=PATH | stdio,id=ID\n"
+         "  -device isa-debugcon,iobase=PORT,chardev=ID\n"
+         "  -device isa-debug-exit[,iobase=PORT][,iosize=N]   a write of v exits with (v<<1)|1\n"
+         "  -serial DEV             COM1 at 0x3F8 (stdio, file:PATH, null, none)\n"
+         "  -no-reboot              exit instead of resetting on a triple fault\n"
+         "  -d guest_errors         log guest errors; -D FILE sends the log to FILE\n"
+         "  -display none, -nographic, -nodefaults, -accel tcg   accepted for compatibility\n"
+         "  -seed N                 seed for any exploration (deterministic)\n"
+         "  --help, --version");
+}
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || end == s || *end || *s == '-')
+        return false;
+    *out = v;
+    return true;
+}
+
+static uint64_t parse_size(const char *opt, const char *s)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || v <= 0)
+        die(opt, "'%s' is not a valid size", s);
+    uint64_t mult = 1ull << 20;
+    if (*end) {
+        switch (*end) {
+        case 'K': case 'k': mult = 1ull << 10; break;
+        case 'M': case 'm': mult = 1ull << 20; break;
+        case 'G': case 'g': mult = 1ull << 30; break;
+        case 'T': case 't': mult = 1ull << 40; break;
+        case 'B': case 'b': mult = 1; break;
+        default: die(opt, "'%s' is not a valid size", s);
+        }
+        if (end[1] && !(end[1] == 'B' && !end[2]))
+            die(opt, "'%s' is not a valid size", s);
+    }
+    return (uint64_t)(v * (double)mult);
+}
+
+/* Splits "a,b=c,d=e" in place; the first item may be a bare value. */
+struct kv {
+    char *key, *value;
+};
+
+static unsigned split_options(char *s, struct kv *out, unsigned max)
+{
+    unsigned n = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(s, ",", &save); tok && n < max; tok = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(tok, '=');
+        if (eq) {
+            *eq = 0;
+            out[n++] = (struct kv){ tok, eq + 1 };
+        } else {
+            out[n++] = (struct kv){ tok, NULL };
+        }
+    }
+    return n;
+}
+
+static bool parse_onoff(const char *opt, const char *key, const char *v)
+{
+    if (!v || !strcmp(v, "on") || !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "auto"))
+        return true;
+    if (!strcmp(v, "off") || !strcmp(v, "no") || !strcmp(v, "false"))
+        return false;
+    die(opt, "Parameter '%s' expects 'on' or 'off', not '%s'", key, v);
+}
+
+static void parse_machine(struct cli *cli, char *arg)
+{
+    struct kv kv[16];
+    unsigned n = split_options(arg, kv, 16);
+    for (unsigned k = 0; k < n; k++) {
+        if (!kv[k].value && k == 0) {
+            if (strcmp(kv[k].key, "q35") && strcmp(kv[k].key, "pc-q35-7.2"))
+                die("-machine", "unsupported machine type '%s' (only q35 / pc-q35-7.2)", kv[k].key);
+            continue;
+        }
+        if (!strcmp(kv[k].key, "type")) {
+            if (!kv[k].value || (strcmp(kv[k].value, "q35") && strcmp(kv[k].value, "pc-q35-7.2")))
+                die("-machine", "unsupported machine type '%s' (only q35 / pc-q35-7.2)",
+                    kv[k].value ? kv[k].value : "");
+        } else if (!strcmp(kv[k].key, "smm")) {
+            cli->cfg.smm = parse_onoff("-machine", "smm", kv[k].value);
+        } else if (!strcmp(kv[k].key, "x-tcg-smm")) {
+            cli->cfg.tcg_smm_compat = parse_onoff("-machine", "x-tcg-smm", kv[k].value);
+        } else if (!strcmp(kv[k].key, "accel")) {
+            if (!kv[k].value || strcmp(kv[k].value, "tcg"))
+                die("-machine", "accel '%s' is not available (smmvm is its own accelerator; use tcg)",
+                    kv[k].value ? kv[k].value : "");
+        } else {
+            die("-machine", "Property 'q35.%s' not found", kv[k].key);
+        }
+    }
+}
+
+static void parse_smp(struct cli *cli, char *arg)
+{
+    struct kv kv[8];
+    unsigned n = split_options(arg, kv, 8);
+    uint64_t v;
+    for (unsigned k = 0; k < n; k++) {
+        const char *key = kv[k].value ? kv[k].key : "cpus";
+        const char *val = kv[k].value ? kv[k].value : kv[k].key;
+        if (!parse_u64(val, &v) || v == 0 || v > MACHINE_MAX_CPUS)
+            die("-smp", "'%s' is not a number between 1 and %u", val, MACHINE_MAX_CPUS);
+        if (!strcmp(key, "cpus"))
+            cli->cfg.cpus = (unsigned)v;
+        else if (!strcmp(key, "maxcpus"))
+            cli->cfg.max_cpus = (unsigned)v;
+        else if (!strcmp(key, "sockets") || !strcmp(key, "cores") || !strcmp(key, "threads"))
+            ; /* topology is accepted; APIC IDs follow the CPU index until hot-plug arrives */
+        else
+            die("-smp", "Parameter '%s' is unexpected", key);
+    }
+}
+
+static struct chardev *find_chardev(struct cli *cli, const char *id)
+{
+    for (unsigned k = 0; k < cli->n_chardevs; k++)
+        if (!strcmp(cli->chardevs[k].id, id))
+            return &cli->chardevs[k];
+    return NULL;
+}
+
+static void parse_chardev(struct cli *cli, char *arg)
+{
+    struct kv kv[8];
+    unsigned n = split_options(arg, kv, 8);
+    if (n == 0 || kv[0].value)
+        die("-chardev", "a backend (file or stdio) must come first");
+    const char *id = NULL, *path = NULL;
+    for (unsigned k = 1; k < n; k++) {
+        if (!strcmp(kv[k].key, "id"))
+            id = kv[k].value;
+        else if (!strcmp(kv[k].key, "path"))
+            path = kv[k].value;
+        else if (!strcmp(kv[k].key, "signal") || !strcmp(kv[k].key, "mux"))
+            ;
+        else
+            die("-chardev", "Invalid parameter '%s'", kv[k].key);
+    }
+    if (!id)
+        die("-chardev", "Parameter 'id' is missing");
+    if (find_chardev(cli, id))
+        die("-chardev", "Duplicate ID '%s' for chardev", id);
+    if (cli->n_chardevs == MAX_CHARDEVS)
+        die("-chardev", "too many character devices (at most %u)", MAX_CHARDEVS);
+    struct chardev *cd = &cli->chardevs[cli->n_chardevs++];
+    snprintf(cd->id, sizeof(cd->id), "%s", id);
+    char err[256];
+    if (!strcmp(kv[0].key, "file")) {
+        if (!path)
+            die("-chardev", "chardev: file: no filename given");
+        if (!chardev_open_file(cd, path, err, sizeof(err)))
+            die("-chardev", "%s", err);
+    } else if (!strcmp(kv[0].key, "stdio")) {
+        cd->out = stdout;
+    } else if (!strcmp(kv[0].key, "null")) {
+        cd->out = NULL;
+    } else {
+        die("-chardev", "'%s' is not a valid char driver name (file, stdio, null)", kv[0].key);
+    }
+}
+
+static uint16_t parse_port(const char *opt, const char *v)
+{
+    uint64_t p;
+    if (!v || !parse_u64(v, &p) || p > 0xFFFF)
+        die(opt, "'%s' is not a valid I/O port", v ? v : "");
+    return (uint16_t)p;
+}
+
+static void parse_device(struct cli *cli, char *arg)
+{
+    struct kv kv[8];
+    unsigned n = split_options(arg, kv, 8);
+    if (n == 0 || kv[0].value)
+        die("-device", "a device type must come first");
+    const char *type = kv[0].key;
+    if (!strcmp(type, "isa-debugcon")) {
+        uint16_t port = 0xE9;
+        struct chardev *cd = NULL;
+        for (unsigned k = 1; k < n; k++) {
+            if (!strcmp(kv[k].key, "iobase"))
+                port = parse_port("-device isa-debugcon", kv[k].value);
+            else if (!strcmp(kv[k].key, "chardev")) {
+                cd = kv[k].value ? find_chardev(cli, kv[k].value) : NULL;
+                if (!cd)
+                    die("-device isa-debugcon", "Property 'chardev' can't find value '%s'",
+                        kv[k].value ? kv[k].value : "");
+            } else {
+                die("-device isa-debugcon", "Property '%s' not found", kv[k].key);
+            }
+        }
+        if (!cd)
+            die("-device isa-debugcon", "Property 'chardev' is required");
+        if (cli->cfg.n_debugcons == MACHINE_MAX_DEBUGCONS)
+            die("-device isa-debugcon", "too many debug consoles");
+        cli->cfg.debugcons[cli->cfg.n_debugcons++] = (struct debugcon_config){ port, cd };
+    } else if (!strcmp(type, "isa-debug-exit")) {
+        cli->cfg.debug_exit = true;
+        cli->cfg.debug_exit_port = 0x501;
+        cli->cfg.debug_exit_size = 2;
+        for (unsigned k = 1; k < n; k++) {
+            if (!strcmp(kv[k].key, "iobase")) {
+                cli->cfg.debug_exit_port = parse_port("-device isa-debug-exit", kv[k].value);
+            } else if (!strcmp(kv[k].key, "iosize")) {
+                uint64_t s;
+                if (!kv[k].value || !parse_u64(kv[k].value, &s) || (s != 1 && s != 2 && s != 4))
+                    die("-device isa-debug-exit", "iosize must be 1, 2 or 4, not '%s'",
+                        kv[k].value ? kv[k].value : "");
+                cli->cfg.debug_exit_size = (unsigned)s;
+            } else {
+                die("-device isa-debug-exit", "Property '%s' not found", kv[k].key);
+            }
+        }
+    } else {
+        die("-device", "'%s' is not a valid device model name", type);
+    }
+}
+
+static void open_log(struct cli *cli, const char *cats)
+{
+    char *copy = xstrdup(cats);
+    char *save = NULL;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (!strcmp(t, "guest_errors"))
+            cli->cfg.log_guest_errors = true;
+        else if (strcmp(t, "unimp") && strcmp(t, "int") && strcmp(t, "cpu_reset") &&
+                 strcmp(t, "smm") && strcmp(t, "hotplug") && strcmp(t, "mem"))
+            die("-d", "unknown log category '%s' (guest_errors, unimp, int, cpu_reset, smm, hotplug, mem)", t);
+    }
+    free(copy);
+}
+
+int main(int argc, char **argv)
+{
+    struct cli cli = { 0 };
+    cli.cfg.ram_bytes = 128ull << 20;
+    cli.cfg.cpus = 1;
+    cli.cfg.smm = true;
+    const char *log_cats = NULL;
+
+    for (int k = 1; k < argc; k++) {
+        const char *opt = argv[k];
+        /* QEMU accepts both -opt and --opt. */
+        if (opt[0] == '-' && opt[1] == '-')
+            opt++;
+        if (!strcmp(opt, "-help") || !strcmp(opt, "-h")) {
+            usage();
+            return 0;
+        }
+        if (!strcmp(opt, "-version")) {
+            printf("smmvm version %s (QEMU-compatible command line, reference QEMU 7.2)\n", SMMVM_VERSION);
+            return 0;
+        }
+        if (!strcmp(opt, "-nodefaults") || !strcmp(opt, "-nographic") || !strcmp(opt, "-no-hpet") ||
+            0) {
+            continue;
+        }
+        if (!strcmp(opt, "-no-reboot")) {
+            cli.cfg.no_reboot = true;
+            continue;
+        }
+        if (opt[0] != '-')
+            die(opt, "unexpected argument (options start with '-')");
+        if (k + 1 >= argc)
+            die(opt, "requires an argument");
+        char *arg = argv[++k];
+        if (!strcmp(opt, "-machine") || !strcmp(opt, "-M")) {
+            parse_machine(&cli, arg);
+        } else if (!strcmp(opt, "-m")) {
+            cli.cfg.ram_bytes = parse_size("-m", arg);
+        } else if (!strcmp(opt, "-smp")) {
+            parse_smp(&cli, arg);
+        } else if (!strcmp(opt, "-bios")) {
+            cli.cfg.bios_path = arg;
+        } else if (!strcmp(opt, "-debugcon")) {
+            char err[256];
+            if (!chardev_open_spec(&cli.debugcon_chardev, arg, err, sizeof(err)))
+                die("-debugcon", "%s", err);
+            if (cli.cfg.n_debugcons == MACHINE_MAX_DEBUGCONS)
+                die("-debugcon", "too many debug consoles");
+            cli.cfg.debugcons[cli.cfg.n_debugcons++] = (struct debugcon_config){ 0xE9, &cli.debugcon_chardev };
+        } else if (!strcmp(opt, "-chardev")) {
+            parse_chardev(&cli, arg);
+        } else if (!strcmp(opt, "-device")) {
+            parse_device(&cli, arg);
+        } else if (!strcmp(opt, "-serial")) {
+            char err[256];
+            if (!strcmp(arg, "none") || !strcmp(arg, "null"))
+                cli.cfg.serial = NULL;
+            else if (!chardev_open_spec(&cli.serial_chardev, arg, err, sizeof(err)))
+                die("-serial", "%s", err);
+            else
+                cli.cfg.serial = &cli.serial_chardev;
+        } else if (!strcmp(opt, "-display")) {
+            if (strcmp(arg, "none"))
+                die("-display", "'%s' is not available (smmvm has no display; use -display none)", arg);
+        } else if (!strcmp(opt, "-accel")) {
+            if (strcmp(arg, "tcg"))
+                die("-accel", "'%s' is not available (use tcg)", arg);
+        } else if (!strcmp(opt, "-d")) {
+            log_cats = arg;
+        } else if (!strcmp(opt, "-D")) {
+            cli.log_path = arg;
+        } else if (!strcmp(opt, "-seed")) {
+            if (!parse_u64(arg, &cli.cfg.seed))
+                die("-seed", "'%s' is not a number", arg);
+        } else {
+            fprintf(stderr, "smmvm: %s: invalid option\n", argv[k - 1]);
+            return 1;
+        }
+    }
+    if (cli.cfg.max_cpus == 0)
+        cli.cfg.max_cpus = cli.cfg.cpus;
+    if (log_cats)
+        open_log(&cli, log_cats);
+    cli.cfg.log = stderr;
+    if (cli.log_path) {
+        cli.cfg.log = fopen(cli.log_path, "w");
+        if (!cli.cfg.log)
+            die("-D", "could not open '%s': %s", cli.log_path, strerror(errno));
+    }
+
+    char err[512];
+    struct machine *m = machine_create(&cli.cfg, err, sizeof(err));
+    if (!m) {
+        fprintf(stderr, "smmvm: %s\n", err);
+        return 1;
+    }
+    int status = machine_run(m, 0);
+    machine_free(m);
+    for (unsigned k = 0; k < cli.n_chardevs; k++)
+        chardev_close(&cli.chardevs[k]);
+    chardev_close(&cli.debugcon_chardev);
+    chardev_close(&cli.serial_chardev);
+    if (cli.cfg.log && cli.cfg.log != stderr)
+        fclose(cli.cfg.log);
+    return status;
+}
