@@ -67,6 +67,32 @@ void h_alu_EbGb(struct cpu *c, const struct insn *i)
         rm_write(c, i, 1, r);
 }
 
+/* Register-register forms of the hottest ALU ops, chosen at decode time:
+ * no operand-kind test and no operation switch (cpu.md §5.2). */
+#define ALU_RR(name, expr, lazy)                                                                   \
+    void name(struct cpu *c, const struct insn *i)                                                 \
+    {                                                                                              \
+        unsigned s = i->opsize;                                                                    \
+        uint64_t m = size_mask(s);                                                                 \
+        uint64_t a = c->gpr[i->rm] & m, b = c->gpr[i->reg] & m;                                    \
+        uint64_t r = (expr) & m;                                                                   \
+        lazy_set(c, lazy, s * 8, r, a, b);                                                         \
+        reg_write(c, i->rm, s, r);                                                                 \
+    }
+ALU_RR(h_add_rr, a + b, LF_ADD)
+ALU_RR(h_sub_rr, a - b, LF_SUB)
+ALU_RR(h_and_rr, a & b, LF_LOGIC)
+ALU_RR(h_or_rr, a | b, LF_LOGIC)
+ALU_RR(h_xor_rr, a ^ b, LF_LOGIC)
+
+void h_cmp_rr(struct cpu *c, const struct insn *i)
+{
+    unsigned s = i->opsize;
+    uint64_t m = size_mask(s);
+    uint64_t a = c->gpr[i->rm] & m, b = c->gpr[i->reg] & m;
+    lazy_set(c, LF_SUB, s * 8, (a - b) & m, a, b);
+}
+
 void h_alu_EvGv(struct cpu *c, const struct insn *i)
 {
     unsigned op = (i->op >> 3) & 7, s = i->opsize;

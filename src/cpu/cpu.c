@@ -156,7 +156,8 @@ static bool take_events(struct cpu *c)
 }
 
 /* Runs decoded blocks until the quantum ends. Returns at block boundaries only. */
-static void run_blocks(struct cpu *c, uint64_t end)
+/* Kept out of line: inlined next to setjmp() the compiler keeps its locals in memory. */
+__attribute__((noinline)) static void run_blocks(struct cpu *c, uint64_t end)
 {
     struct block *prev = NULL;
     while (c->icount < end && !c->yield) {

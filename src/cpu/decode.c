@@ -427,6 +427,11 @@ int decode_insn(struct insn *i, const uint8_t *bytes, unsigned avail, unsigned c
     }
     if (lock)
         i->flags |= INSN_LOCK;
+    if (fn == h_alu_EvGv && !(i->flags & INSN_MEM)) {
+        static const insn_fn rr[8] = { h_add_rr, h_or_rr, NULL, NULL, h_and_rr, h_sub_rr, h_xor_rr, h_cmp_rr };
+        if (rr[op >> 3])
+            fn = rr[op >> 3];
+    }
     if (!two_byte && op == 0x63 && mode64)
         fn = h_movsxd;
 

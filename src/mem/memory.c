@@ -84,7 +84,15 @@ static struct ram_block *ram_block_new(uint64_t size)
 {
     struct ram_block *b = xcalloc(1, sizeof(*b));
     uint64_t pages = (size + 0xFFF) >> 12;
-    b->host = xcalloc(1, pages << 12); /* RAM reads zero at power-on (platform.md §1.5) */
+    /* Page-aligned, so a host page is a guest page (the block cache keys code
+     * pages by host page); RAM reads zero at power-on (platform.md §1.5). */
+    b->host = aligned_alloc(4096, pages << 12);
+    if (!b->host) {
+        fprintf(stderr, "smmvm: out of memory allocating %llu bytes of RAM\n",
+                (unsigned long long)(pages << 12));
+        exit(1);
+    }
+    memset(b->host, 0, pages << 12);
     b->size = size;
     b->code_chunks = xcalloc(pages, sizeof(uint32_t));
     return b;
@@ -273,17 +281,22 @@ static void render(struct address_space *as, struct mem_region *mr, uint64_t ori
 {
     if (!mr->enabled || mr->size == 0)
         return;
+    /* Work relative to the region's origin: an alias whose target offset is
+     * above its own address puts the target's origin "below zero", and the
+     * unsigned arithmetic must wrap rather than clip it away. */
     uint64_t last_rel = mr->size == MEM_SIZE_FULL ? UINT64_MAX : mr->size - 1;
-    uint64_t start = origin;
-    uint64_t last = origin + last_rel;
-    if (last < start) /* wrapped past the top of the space */
-        last = UINT64_MAX;
-    if (start < clip_start)
-        start = clip_start;
-    if (last > clip_last)
-        last = clip_last;
-    if (start > last)
+    uint64_t rel_start = clip_start - origin, rel_last = clip_last - origin;
+    if (rel_start > rel_last) { /* the clip window wraps in relative terms: two pieces */
+        render(as, mr, origin, clip_start, origin + UINT64_MAX, readonly);
+        render(as, mr, origin, origin, clip_last, readonly);
         return;
+    }
+    if (rel_start > last_rel)
+        return;
+    if (rel_last > last_rel)
+        rel_last = last_rel;
+    uint64_t start = origin + rel_start;
+    uint64_t last = origin + rel_last;
     readonly = readonly || mr->readonly;
     switch (mr->kind) {
     case MEM_CONTAINER:
@@ -296,7 +309,7 @@ static void render(struct address_space *as, struct mem_region *mr, uint64_t ori
         render(as, mr->alias_target, origin - mr->alias_offset, start, last, readonly);
         return;
     default:
-        flat_claim(as, start, last, mr, start - origin, readonly);
+        flat_claim(as, start, last, mr, rel_start, readonly);
         return;
     }
 }
@@ -350,16 +363,28 @@ static uint64_t ones(unsigned size)
     return size >= 8 ? UINT64_MAX : (1ull << (size * 8)) - 1;
 }
 
+/* The largest power of two that fits both what is left and the device maximum. */
+static unsigned largest_piece(unsigned left, unsigned max)
+{
+    unsigned p = 8;
+    while (p > left || p > max)
+        p >>= 1;
+    return p;
+}
+
 static uint64_t mmio_read(const struct flat_range *r, uint64_t off, unsigned size)
 {
     const struct mem_ops *ops = r->mr->ops;
     unsigned min = ops->min_access ? ops->min_access : 1;
     unsigned max = ops->max_access ? ops->max_access : 8;
-    if (size > max) {
+    if (size > max || (size & (size - 1))) {
         uint64_t v = 0;
-        for (unsigned done = 0; done < size; done += max)
-            v |= mmio_read(r, off + done, max) << (done * 8);
-        return v;
+        for (unsigned done = 0; done < size;) {
+            unsigned piece = largest_piece(size - done, max);
+            v |= mmio_read(r, off + done, piece) << (done * 8);
+            done += piece;
+        }
+        return v & ones(size);
     }
     if (size < min) {
         uint64_t base = off & ~(uint64_t)(min - 1);
@@ -374,9 +399,12 @@ static void mmio_write(const struct flat_range *r, uint64_t off, uint64_t value,
     const struct mem_ops *ops = r->mr->ops;
     unsigned min = ops->min_access ? ops->min_access : 1;
     unsigned max = ops->max_access ? ops->max_access : 8;
-    if (size > max) {
-        for (unsigned done = 0; done < size; done += max)
-            mmio_write(r, off + done, value >> (done * 8), max);
+    if (size > max || (size & (size - 1))) {
+        for (unsigned done = 0; done < size;) {
+            unsigned piece = largest_piece(size - done, max);
+            mmio_write(r, off + done, value >> (done * 8), piece);
+            done += piece;
+        }
         return;
     }
     if (size < min) {
@@ -570,17 +598,22 @@ void mem_print_tree(struct mem_system *sys, FILE *out)
         print_subtree(out, root, root->addr, 0, seen, &n_seen);
         fputc('\n', out);
     }
-    /* Alias targets not shown above get their own section, in creation order. */
-    for (unsigned i = 0; i < sys->n_regions; i++) {
-        const struct mem_region *mr = sys->regions[i];
-        if (mr->kind != MEM_ALIAS || !region_seen(seen, n_seen, mr))
-            continue;
-        const struct mem_region *t = mr->alias_target;
-        if (region_seen(seen, n_seen, t))
-            continue;
-        fprintf(out, "memory-region: %s\n", t->name);
-        print_subtree(out, t, t->addr, 0, seen, &n_seen);
-        fputc('\n', out);
+    /* Alias targets not shown yet get their own section; a section can show
+     * further aliases, so repeat until nothing new appears. */
+    for (bool added = true; added;) {
+        added = false;
+        for (unsigned i = 0; i < sys->n_regions; i++) {
+            const struct mem_region *mr = sys->regions[i];
+            if (mr->kind != MEM_ALIAS || !region_seen(seen, n_seen, mr))
+                continue;
+            const struct mem_region *t = mr->alias_target;
+            if (region_seen(seen, n_seen, t))
+                continue;
+            fprintf(out, "memory-region: %s\n", t->name);
+            print_subtree(out, t, t->addr, 0, seen, &n_seen);
+            fputc('\n', out);
+            added = true;
+        }
     }
     free(seen);
 }
@@ -613,9 +646,9 @@ void mem_print_flat(struct mem_system *sys, FILE *out)
                 k++;
                 last = as->ranges[k].last;
             }
-            fprintf(out, "  %016llx-%016llx (prio %d, %s%s): %s", (unsigned long long)r->start,
+            fprintf(out, "  %016llx-%016llx (prio %d, %s): %s", (unsigned long long)r->start,
                     (unsigned long long)last, r->mr->priority, mem_region_type_name(r->mr),
-                    r->readonly && r->mr->kind == MEM_RAM ? "" : "", r->mr->name);
+                    r->mr->name);
             if (r->offset)
                 fprintf(out, " @%016llx", (unsigned long long)r->offset);
             fputc('\n', out);
