@@ -78,7 +78,7 @@ unit-tests: $(TEST_BINS)
 
 asan-tests: $(ASAN_TEST_BINS) $(ASAN_SMMVM)
 	@tools/run-unit-tests.sh $(ASAN_TEST_BINS)
-	@tests/rom/run.sh $(ASAN_SMMVM) --subset
+	@ROMS="modes paging strings control" tests/rom/run.sh $(ASAN_SMMVM)
 
 rom-tests: $(BUILD)/smmvm roms
 	@tests/rom/run.sh $(BUILD)/smmvm

@@ -60,6 +60,17 @@ static void load_init_state(struct cpu *c)
     cpu_update_mode(c);
 }
 
+void cpu_do_init(struct cpu *c)
+{
+    bool bsp = c->apic_base & 0x100;
+    load_init_state(c);
+    c->init_latched = false;
+    apic_reset(c);
+    c->state = bsp ? CPU_RUNNING : CPU_WAIT_SIPI;
+    c->block_exit = true;
+    c->yield = true;
+}
+
 void cpu_reset(struct cpu *c, bool bsp)
 {
     load_init_state(c);
@@ -72,6 +83,7 @@ void cpu_reset(struct cpu *c, bool bsp)
     c->sysenter_cs = c->sysenter_esp = c->sysenter_eip = 0;
     c->pat = 0x0007040600070406ull;
     c->apic_base = 0xFEE00000ull | 0x800 | (bsp ? 0x100 : 0);
+    apic_reset(c);
     c->state = bsp ? CPU_RUNNING : CPU_WAIT_SIPI;
 }
 
@@ -121,18 +133,36 @@ static void raise_pending(struct cpu *c)
 
 /* ---- events at instruction boundaries (cpu.md §3; platform.md §6.2) ---- */
 
+static bool maskable_pending(const struct cpu *c)
+{
+    return (c->rflags & FLAG_IF) && (c->apic_intr || (c->intr_line && apic_accepts_pic(c)));
+}
+
 static bool interrupts_pending(const struct cpu *c)
 {
-    return c->smi_pending || c->nmi_pending || c->init_latched ||
-           (c->intr_line && (c->rflags & FLAG_IF));
+    return c->smi_pending || c->nmi_pending || (c->init_latched && !c->in_smm) ||
+           maskable_pending(c);
 }
 
 /* Takes the highest-priority pending event, if any. Returns true if the CPU
  * can run instructions afterwards. */
 static bool take_events(struct cpu *c)
 {
-    if (c->state == CPU_SHUTDOWN || c->state == CPU_WAIT_SIPI)
+    if (c->state == CPU_SHUTDOWN)
         return false;
+    if (c->state == CPU_WAIT_SIPI) {
+        /* Hardware holds an SMI until a SIPI starts the CPU; QEMU TCG takes
+         * it at once, in the reset state (cpu.md §4.6, §4.8). */
+        if (!(c->tcg_smm_compat && c->smi_pending))
+            return false;
+        c->smi_pending = false;
+        cpu_smm_enter(c);
+        return true;
+    }
+    if (c->init_latched && !c->in_smm) {
+        cpu_do_init(c);
+        return c->state == CPU_RUNNING;
+    }
     if (c->smi_pending && !c->in_smm) {
         c->smi_pending = false;
         cpu_smm_enter(c);
@@ -144,7 +174,16 @@ static bool take_events(struct cpu *c)
         cpu_deliver(c, EXC_NMI, INTR_EXTERNAL, false, 0);
         return true;
     }
-    if (c->intr_line && (c->rflags & FLAG_IF) && c->intr_ack) {
+    if ((c->rflags & FLAG_IF) && c->apic_intr) {
+        int vector = apic_pending_vector(c);
+        if (vector >= 0) {
+            apic_accept(c, vector);
+            c->state = CPU_RUNNING;
+            cpu_deliver(c, vector, INTR_EXTERNAL, false, 0);
+            return true;
+        }
+    }
+    if (c->intr_line && (c->rflags & FLAG_IF) && apic_accepts_pic(c) && c->intr_ack) {
         int vector = c->intr_ack(c->machine, c);
         if (vector >= 0) {
             c->state = CPU_RUNNING;
@@ -182,6 +221,7 @@ __attribute__((noinline)) static void run_blocks(struct cpu *c, uint64_t end)
         c->cur_block = b;
         c->block_exit = false;
         c->tf_suppress = false;
+        c->ss_shadow = false;
         for (unsigned k = 0; k < n; k++) {
             const struct insn *i = &insns[k];
             c->next_rip = c->rip + i->len;
@@ -196,7 +236,7 @@ __attribute__((noinline)) static void run_blocks(struct cpu *c, uint64_t end)
         c->cur_block = NULL;
         /* Chain only after a block that ran to its end without dropping itself. */
         prev = c->block_exit ? NULL : b;
-        if (tf && !c->tf_suppress && c->state == CPU_RUNNING) {
+        if (tf && !c->tf_suppress && !c->ss_shadow && c->state == CPU_RUNNING) {
             c->dr[6] |= 0x4000; /* BS */
             cpu_deliver(c, EXC_DB, INTR_EXCEPTION, false, 0);
         }
@@ -234,6 +274,8 @@ bool cpu_wants_to_run(const struct cpu *c)
         return true;
     if (c->state == CPU_HALTED)
         return interrupts_pending(c);
+    if (c->state == CPU_WAIT_SIPI)
+        return c->tcg_smm_compat && c->smi_pending;
     return false;
 }
 

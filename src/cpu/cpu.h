@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cpu/apic.h"
+
 struct address_space;
 struct block_cache;
 struct block;
@@ -194,6 +196,7 @@ struct cpu {
     bool nmi_pending;
     bool nmi_blocked;
     bool interrupt_shadow; /* STI / MOV SS: blocks interrupts until the next boundary */
+    bool ss_shadow;        /* MOV SS / POP SS: also delays the single-step trap */
     bool block_exit;       /* end the current block after this instruction */
     bool yield;            /* end the quantum (PAUSE, HLT) */
     bool tf_suppress;      /* no single-step trap after this instruction (INT n) */
@@ -226,6 +229,11 @@ struct cpu {
     uint64_t *virtual_time; /* machine clock, for RDTSC */
     unsigned index;         /* CPU number in the machine */
     uint32_t apic_id;
+
+    struct lapic apic;
+    struct apic_bus *apic_bus;     /* NULL: a lone CPU (unit tests) */
+    bool apic_intr;                /* a fixed interrupt waits in the IRR */
+    void (*on_apic_timer)(void *machine, struct cpu *c); /* deadline changed */
 
     cpu_intr_ack_fn intr_ack;
     cpu_shutdown_fn on_shutdown;

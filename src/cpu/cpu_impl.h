@@ -373,6 +373,8 @@ void cpu_port_out(struct cpu *c, uint16_t port, unsigned size, uint32_t v);
 void cpu_cpuid(struct cpu *c);
 /* The advertised bits of one feature register (features.def numbering). */
 uint32_t cpuid_feature_reg(unsigned which);
+/* INIT: reset keeping SMBASE, APIC ID/base, TSC and a pending SMI (cpu.c). */
+void cpu_do_init(struct cpu *c);
 /* SMM entry (smm.c): writes the state-save map and enters at SMBASE+0x8000. */
 void cpu_smm_enter(struct cpu *c);
 /* RSM (smm.c): restores the state-save map and leaves SMM. */

@@ -57,6 +57,7 @@ void h_mov_SwEw(struct cpu *c, const struct insn *i)
     seg_load(c, sr, sel);
     if (sr == SEG_SS) {
         c->interrupt_shadow = true;
+        c->ss_shadow = true;
         c->block_exit = true;
     }
 }
@@ -307,6 +308,7 @@ void h_pop_sreg(struct cpu *c, const struct insn *i)
     cpu_stack_adjust(c, i->opsize);
     if (sr == SEG_SS) {
         c->interrupt_shadow = true;
+        c->ss_shadow = true;
         c->block_exit = true;
     }
 }
@@ -421,11 +423,7 @@ void h_lxs(struct cpu *c, const struct insn *i)
     uint64_t off = seg_read(c, i->seg, ea, s);
     uint16_t sel = (uint16_t)seg_read(c, i->seg, (ea + s) & size_mask(i->addrsize), 2);
     seg_load(c, sr, sel);
-    reg_write(c, i->reg, s, off);
-    if (sr == SEG_SS) {
-        c->interrupt_shadow = true;
-        c->block_exit = true;
-    }
+    reg_write(c, i->reg, s, off); /* unlike MOV SS, LSS opens no interrupt shadow */
 }
 
 /* ---- flag control ---- */

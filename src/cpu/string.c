@@ -37,8 +37,10 @@ static void string_run(struct cpu *c, const struct insn *i, string_step_fn step,
         return;
     }
     unsigned done = 0;
+    /* Single-stepping traps after every iteration (SDM, "Single-Step Exception"). */
+    unsigned slice = (c->rflags & FLAG_TF) ? 1 : STRING_SLICE;
     while (areg(c, i, R_CX) != 0) {
-        if (done == STRING_SLICE) {
+        if (done == slice) {
             c->next_rip = c->rip; /* resume here after pending events */
             c->block_exit = true;
             break;

@@ -152,7 +152,7 @@ void h_mov_CdRd(struct cpu *c, const struct insn *i)
             UD(c);
         if (v >> 4)
             GP0(c);
-        c->cr8 = v;
+        apic_set_tpr(c, (uint32_t)(v << 4)); /* CR8 is TPR[7:4] */
         break;
     default: UD(c);
     }

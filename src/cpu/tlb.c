@@ -24,6 +24,8 @@ struct tlb_entry *tlb_fill(struct cpu *c, uint64_t la, enum access acc, bool use
     uint64_t tag = tlb_tag(c, la);
     struct mem_page page;
     mem_space_page(c->as, pa & ~0xFFFull, &page);
+    if (apic_claims(c, pa))
+        page = (struct mem_page){ 0 }; /* the APIC page overlays whatever is below it */
     e->paddr = pa & ~0xFFFull;
     e->block = page.block;
     e->block_offset = page.block_offset;
@@ -48,7 +50,10 @@ static uint64_t read_one_page(struct cpu *c, uint64_t la, unsigned size, enum ac
     struct tlb_entry *e = tlb_fill(c, la, acc, user);
     if (e->tag_read == tlb_tag(c, la))
         return load_host((const uint8_t *)(uintptr_t)(la + e->addend), size);
-    return mem_read(c->as, e->paddr | (la & 0xFFF), size);
+    uint64_t pa = e->paddr | (la & 0xFFF);
+    if (apic_claims(c, pa))
+        return apic_mmio_read(c, pa, size);
+    return mem_read(c->as, pa, size);
 }
 
 uint64_t mem_read_slow(struct cpu *c, uint64_t la, unsigned size, enum access acc, bool user)
@@ -77,6 +82,10 @@ static void write_phys(struct cpu *c, struct tlb_entry *e, uint64_t la, unsigned
         /* RAM reached through the slow path: a code page or a clean page. */
         store_host((uint8_t *)(uintptr_t)(la + e->addend), size, v);
         mem_note_ram_write(c->as->sys, e->block, e->block_offset + (la & 0xFFF), size);
+        return;
+    }
+    if (apic_claims(c, pa)) {
+        apic_mmio_write(c, pa, size, (uint32_t)v);
         return;
     }
     mem_write(c->as, pa, v, size);
