@@ -193,7 +193,8 @@ void h_test_AXIz(struct cpu *c, const struct insn *i)
 }
 
 /* INC/DEC keep CF: it is captured into the lazy record. */
-static uint64_t inc_dec(struct cpu *c, unsigned size, uint64_t a, bool dec)
+static inline __attribute__((always_inline)) uint64_t inc_dec(struct cpu *c, unsigned size,
+                                                               uint64_t a, bool dec)
 {
     uint8_t carry = get_cf(c);
     uint64_t m = size_mask(size);
@@ -214,6 +215,16 @@ void h_dec_r(struct cpu *c, const struct insn *i)
 {
     unsigned r = i->op & 7;
     reg_write(c, r, i->opsize, inc_dec(c, i->opsize, c->gpr[r], true));
+}
+
+void h_inc_rm_reg(struct cpu *c, const struct insn *i)
+{
+    reg_write(c, i->rm, i->opsize, inc_dec(c, i->opsize, c->gpr[i->rm], false));
+}
+
+void h_dec_rm_reg(struct cpu *c, const struct insn *i)
+{
+    reg_write(c, i->rm, i->opsize, inc_dec(c, i->opsize, c->gpr[i->rm], true));
 }
 
 void alu_inc_dec_rm(struct cpu *c, const struct insn *i, unsigned s, bool dec)

@@ -222,17 +222,21 @@ __attribute__((noinline)) static void run_blocks(struct cpu *c, uint64_t end)
         c->block_exit = false;
         c->tf_suppress = false;
         c->ss_shadow = false;
-        for (unsigned k = 0; k < n; k++) {
-            const struct insn *i = &insns[k];
-            c->next_rip = c->rip + i->len;
-            if (c->code_bits != 64)
-                c->next_rip = (uint32_t)c->next_rip;
+        /* The hot loop: RIP lives in a local; c->rip is stored before each
+         * handler so a fault unwinds with the faulting instruction's RIP. */
+        const struct insn *i = insns, *stop = insns + n;
+        uint64_t rip = c->rip;
+        bool wrap32 = c->code_bits != 64;
+        do {
+            c->rip = rip;
+            uint64_t next = rip + i->len;
+            c->next_rip = wrap32 ? (uint32_t)next : next;
             i->fn(c, i);
-            c->rip = c->next_rip;
+            rip = c->next_rip;
             c->icount++;
-            if (c->block_exit)
-                break;
-        }
+            i++;
+        } while (i < stop && !c->block_exit);
+        c->rip = rip;
         c->cur_block = NULL;
         /* Chain only after a block that ran to its end without dropping itself. */
         prev = c->block_exit ? NULL : b;

@@ -309,23 +309,28 @@ static inline void seg_write(struct cpu *c, unsigned seg, uint64_t off, unsigned
     lin_write(c, seg_linear(c, seg, off, size, ACC_WRITE), size, v);
 }
 
-/* ModRM operand access: register or memory. */
-static inline uint64_t rm_read(struct cpu *c, const struct insn *i, unsigned size)
+/* ModRM operand access: register or memory. The register path is inlined;
+ * the memory path is one call (tlb.c), so handlers stay small. */
+uint64_t rm_read_mem(struct cpu *c, const struct insn *i, unsigned size);
+void rm_write_mem(struct cpu *c, const struct insn *i, unsigned size, uint64_t v);
+static inline __attribute__((always_inline)) uint64_t rm_read(struct cpu *c, const struct insn *i,
+                                                              unsigned size)
 {
-    if (!(i->flags & INSN_MEM))
+    if (likely(!(i->flags & INSN_MEM)))
         return size == 1 ? reg8_read(c, i->rm, i->flags & INSN_REX) : reg_read(c, i->rm, size);
-    return seg_read(c, i->seg, insn_ea(c, i), size);
+    return rm_read_mem(c, i, size);
 }
-static inline void rm_write(struct cpu *c, const struct insn *i, unsigned size, uint64_t v)
+static inline __attribute__((always_inline)) void rm_write(struct cpu *c, const struct insn *i,
+                                                           unsigned size, uint64_t v)
 {
-    if (!(i->flags & INSN_MEM)) {
+    if (likely(!(i->flags & INSN_MEM))) {
         if (size == 1)
             reg8_write(c, i->rm, i->flags & INSN_REX, (uint8_t)v);
         else
             reg_write(c, i->rm, size, v);
         return;
     }
-    seg_write(c, i->seg, insn_ea(c, i), size, v);
+    rm_write_mem(c, i, size, v);
 }
 static inline uint64_t greg_read(const struct cpu *c, const struct insn *i, unsigned size)
 {

@@ -432,6 +432,8 @@ int decode_insn(struct insn *i, const uint8_t *bytes, unsigned avail, unsigned c
         if (rr[op >> 3])
             fn = rr[op >> 3];
     }
+    if (fn == h_grp5_Ev && !(i->flags & INSN_MEM) && (i->reg & 7) < 2)
+        fn = (i->reg & 1) ? h_dec_rm_reg : h_inc_rm_reg; /* FF /0 /1 on a register */
     if (!two_byte && op == 0x63 && mode64)
         fn = h_movsxd;
 

@@ -126,3 +126,13 @@ void mem_probe_write(struct cpu *c, uint64_t la, unsigned size)
     if ((last & ~0xFFFull) != (la & ~0xFFFull))
         tlb_fill(c, last, ACC_WRITE, user);
 }
+
+uint64_t rm_read_mem(struct cpu *c, const struct insn *i, unsigned size)
+{
+    return seg_read(c, i->seg, insn_ea(c, i), size);
+}
+
+void rm_write_mem(struct cpu *c, const struct insn *i, unsigned size, uint64_t v)
+{
+    seg_write(c, i->seg, insn_ea(c, i), size, v);
+}
