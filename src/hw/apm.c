@@ -45,7 +45,7 @@ static const struct mem_ops apm_ops = {
 void apm_init(struct apm *apm, struct mem_system *sys, struct mem_region *io, apm_notify_fn notify,
               void *owner)
 {
-    *apm = (struct apm){ .on_control_write = notify, .owner = owner };
+    *apm = (struct apm){.on_control_write = notify, .owner = owner};
     mem_region_add(io, mem_region_mmio(sys, "apm-io", 2, &apm_ops, apm), APM_BASE_PORT, 0);
 }
 /* No apm_reset(): QEMU keeps both latches across a system reset and firmware may read them

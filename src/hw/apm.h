@@ -24,8 +24,8 @@ struct mem_region;
 typedef void (*apm_notify_fn)(void *owner, uint8_t control);
 
 struct apm {
-    uint8_t control; /* APM_CNT, 0x00 at power-on */
-    uint8_t status;  /* APM_STS, 0x00 at power-on */
+    uint8_t control;                /* APM_CNT, 0x00 at power-on */
+    uint8_t status;                 /* APM_STS, 0x00 at power-on */
     apm_notify_fn on_control_write; /* may be NULL: writes are only latched */
     void *owner;
 };

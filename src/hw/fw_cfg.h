@@ -28,7 +28,8 @@
  * - Hot-plug: call fw_cfg_set_nb_cpus() after every hot-add and eject.
  * - Reset: call fw_cfg_reset() on system reset and on S3 wake (§7.1).
  * - Teardown: fw_cfg_free() releases the item buffers; the port regions
- *   belong to `sys` and go with mem_system_free().
+ *   belong to `sys` and go with mem_system_free(). No port access may reach
+ *   the device between the two.
  *
  * Add every file before the guest runs: file keys are renumbered in name
  * order on each addition, as in QEMU (firmware looks files up by name).
@@ -52,14 +53,14 @@ struct address_space;
 #define FW_CFG_PORT_DMA  0x514 /* 0x514-0x517 address high, 0x518-0x51B low (BE) */
 
 /* Item keys (platform.md §4.4). */
-#define FW_CFG_SIGNATURE  0x0000
-#define FW_CFG_ID         0x0001
-#define FW_CFG_RAM_SIZE   0x0003
-#define FW_CFG_NB_CPUS    0x0005
-#define FW_CFG_NUMA       0x000D
-#define FW_CFG_MAX_CPUS   0x000F
-#define FW_CFG_FILE_DIR   0x0019
-#define FW_CFG_FILE_FIRST 0x0020
+#define FW_CFG_SIGNATURE     0x0000
+#define FW_CFG_ID            0x0001
+#define FW_CFG_RAM_SIZE      0x0003
+#define FW_CFG_NB_CPUS       0x0005
+#define FW_CFG_NUMA          0x000D
+#define FW_CFG_MAX_CPUS      0x000F
+#define FW_CFG_FILE_DIR      0x0019
+#define FW_CFG_FILE_FIRST    0x0020
 #define FW_CFG_WRITE_CHANNEL 0x4000 /* ignored by the selector (§4.3) */
 #define FW_CFG_ARCH_LOCAL    0x8000
 #define FW_CFG_ENTRY_MASK    0x3FFF
@@ -80,9 +81,9 @@ struct address_space;
 #define FW_CFG_MAX_FILES     (FW_CFG_ENTRY_MASK + 1 - FW_CFG_FILE_FIRST)
 
 /* SMI feature bits (§4.6). */
-#define FW_CFG_SMI_F_BROADCAST       (1ull << 0)
-#define FW_CFG_SMI_F_CPU_HOTPLUG     (1ull << 1)
-#define FW_CFG_SMI_F_CPU_HOT_UNPLUG  (1ull << 2)
+#define FW_CFG_SMI_F_BROADCAST      (1ull << 0)
+#define FW_CFG_SMI_F_CPU_HOTPLUG    (1ull << 1)
+#define FW_CFG_SMI_F_CPU_HOT_UNPLUG (1ull << 2)
 
 struct fw_cfg_config {
     uint64_t ram_below_4g_bytes; /* TOLUD: low RAM [0, TOLUD) */
@@ -106,7 +107,7 @@ struct fw_cfg_config {
 struct fw_cfg_item {
     uint8_t *data; /* owned; NULL: the key reads as zeroes */
     uint32_t len;
-    bool writable; /* DMA writes allowed (only etc/smi/requested-features) */
+    bool writable;      /* DMA writes allowed (only etc/smi/requested-features) */
     bool validates_smi; /* select action: the §4.6 validation (etc/smi/features-ok) */
 };
 
@@ -131,8 +132,8 @@ struct fw_cfg {
 
     /* SMI negotiation (§4.6): H, and R / OK as the bytes of their files. */
     uint64_t smi_host_features;
-    uint8_t *smi_requested; /* 8 bytes LE, buffer of etc/smi/requested-features */
-    uint8_t *smi_ok;        /* 1 byte, buffer of etc/smi/features-ok */
+    uint8_t *smi_requested;  /* 8 bytes LE, buffer of etc/smi/requested-features */
+    uint8_t *smi_ok;         /* 1 byte, buffer of etc/smi/features-ok */
     uint64_t smi_negotiated; /* N */
 
     unsigned logged_causes; /* guest_errors already reported, one bit per cause */
@@ -140,11 +141,11 @@ struct fw_cfg {
 
 enum fw_cfg_error {
     FW_CFG_OK = 0,
-    FW_CFG_ERR_NAME_EMPTY,     /* "" */
-    FW_CFG_ERR_NAME_TOO_LONG,  /* strlen(name) > FW_CFG_MAX_FILE_PATH - 1 */
-    FW_CFG_ERR_DUPLICATE,      /* QEMU: "duplicate fw_cfg file name: NAME" */
-    FW_CFG_ERR_TOO_BIG,        /* len does not fit the directory's u32 size */
-    FW_CFG_ERR_FULL,           /* no key left */
+    FW_CFG_ERR_NAME_EMPTY,    /* "" */
+    FW_CFG_ERR_NAME_TOO_LONG, /* strlen(name) > FW_CFG_MAX_FILE_PATH - 1 */
+    FW_CFG_ERR_DUPLICATE,     /* QEMU: "duplicate fw_cfg file name: NAME" */
+    FW_CFG_ERR_TOO_BIG,       /* len does not fit the directory's u32 size */
+    FW_CFG_ERR_FULL,          /* no key left */
 };
 
 /* Power-on state: fixed items, etc/e820, etc/system-states and, if H != 0,

@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# run.sh - instructions per second of smmvm, QEMU TCG and (if installed) Bochs on the
+# benchmark ROMs. Prints figures only; it never fails on a timing.
+#
+#   bench/run.sh            (builds the ROMs with make if needed)
+# Environment:
+#   SMMVM      smmvm binary (default build/smmvm, relative to the repository root)
+#   QEMU       QEMU binary (default qemu-system-x86_64)
+#   BOCHS      Bochs binary (default bochs; skipped when not installed)
+#   BENCH_DIR  directory with the built ROMs (default <repo>/build/bench)
+#   RUNS       runs per image (default 3)
+#   LOOPS      subset, e.g. "alu-rm mixed-lm" (default: all six)
+#   TIMEOUT    seconds per emulator run before it counts as failed (default 600)
+#
+# Method (cpu.md §6): process CPU time (user + sys of the child, from getrusage
+# RUSAGE_CHILDREN deltas) of the N-iteration image minus that of the 1-iteration image,
+# median of RUNS runs each; instructions = (N - 1) * insns_per_iter as the ROM prints them.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+export BENCH_DIR=${BENCH_DIR:-$repo/build/bench}
+need=0
+for l in alu loadstore mixed; do
+    for m in rm lm; do
+        [ -f "$BENCH_DIR/$l-$m.bin" ] && [ -f "$BENCH_DIR/$l-$m-1.bin" ] || need=1
+    done
+done
+if [ $need = 1 ]; then
+    mkdir -p "$BENCH_DIR"
+    make -s -C "$here" O="$BENCH_DIR" >&2 || { echo "bench: ROM build failed" >&2; exit 1; }
+fi
+export REPO=$repo
+exec python3 - "$@" <<'EOF'
+import os, re, resource, shutil, statistics, subprocess, sys, tempfile, time
+
+repo = os.environ["REPO"]
+bench_dir = os.environ["BENCH_DIR"]
+runs = int(os.environ.get("RUNS", "3"))
+loops = os.environ.get("LOOPS", "alu-rm alu-lm loadstore-rm loadstore-lm mixed-rm mixed-lm").split()
+smmvm = os.environ.get("SMMVM", os.path.join(repo, "build/smmvm"))
+if not os.path.isabs(smmvm) and os.sep in smmvm:
+    smmvm = os.path.join(repo, smmvm)
+qemu = shutil.which(os.environ.get("QEMU", "qemu-system-x86_64"))
+bochs = shutil.which(os.environ.get("BOCHS", "bochs"))
+TIMEOUT = int(os.environ.get("TIMEOUT", "600"))
+tmp = tempfile.mkdtemp(prefix="smmvm-bench-")
+
+def child_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+def run_pc(binary, rom, extra):
+    """QEMU-spelled emulators: exits through isa-debug-exit."""
+    out = os.path.join(tmp, "out.txt")
+    if os.path.exists(out):
+        os.unlink(out)
+    cmd = [binary, "-machine", "q35"] + extra + ["-nodefaults", "-display", "none",
+           "-bios", rom, "-debugcon", "file:" + out,
+           "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
+    before = child_cpu()
+    p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, timeout=TIMEOUT)
+    cpu = child_cpu() - before
+    text = open(out, errors="replace").read() if os.path.exists(out) else ""
+    if p.returncode != 1 or not text.endswith("done\n"):
+        err = p.stderr.decode(errors="replace").strip().splitlines()
+        raise RuntimeError("exit status %d, output %r%s" % (p.returncode, text[-60:],
+                           (", stderr: " + err[0]) if err else ""))
+    return cpu, text
+
+def run_bochs(binary, rom, extra):
+    """Bochs has no isa-debug-exit: wait for "done" on port 0xE9, then stop it."""
+    out = os.path.join(tmp, "bochs-e9.txt")
+    rc = os.path.join(tmp, "bochsrc")
+    with open(rc, "w") as f:
+        f.write("megs: 64\nromimage: file=%s, address=0xffff0000\n"
+                "display_library: nogui\nport_e9_hack: enabled=1\n"
+                "log: /dev/null\nboot: disk\n" % rom)
+    before = child_cpu()
+    with open(out, "wb") as o:
+        p = subprocess.Popen([binary, "-q", "-f", rc], stdin=subprocess.DEVNULL,
+                             stdout=o, stderr=subprocess.DEVNULL)
+        start = time.monotonic()
+        text = ""
+        while time.monotonic() - start < TIMEOUT:
+            time.sleep(0.01)
+            text = open(out, errors="replace").read()
+            if text.endswith("done\n") or p.poll() is not None:
+                break
+        p.kill()
+        p.wait()
+    cpu = child_cpu() - before
+    if not text.endswith("done\n"):
+        raise RuntimeError("no 'done' in bochs output %r" % text[-60:])
+    return cpu, text
+
+def per_iter(text):
+    it = int(re.search(r"^iterations: ([0-9a-f]+)$", text, re.M).group(1), 16)
+    k = int(re.search(r"^insns_per_iter: ([0-9a-f]+)$", text, re.M).group(1), 16)
+    return it, k
+
+def measure(runner, binary, extra, loop):
+    big = os.path.join(bench_dir, loop + ".bin")
+    one = os.path.join(bench_dir, loop + "-1.bin")
+    tb, to, text = [], [], ""
+    for _ in range(runs):
+        t, text = runner(binary, big, extra)
+        tb.append(t)
+        t1, _ = runner(binary, one, extra)
+        to.append(t1)
+    n, k = per_iter(text)
+    secs = statistics.median(tb) - statistics.median(to)
+    insns = (n - 1) * k
+    return insns / secs if secs > 0 else float("nan"), secs, insns
+
+emus = []
+if os.path.isfile(smmvm) and os.access(smmvm, os.X_OK):
+    emus.append(("smmvm", run_pc, smmvm, []))
+else:
+    print("smmvm: %s missing or not executable, skipped (QEMU figures only)" % smmvm)
+if qemu:
+    emus.append(("qemu", run_pc, qemu, ["-accel", "tcg"]))
+else:
+    print("qemu: qemu-system-x86_64 not installed, skipped")
+if bochs:
+    emus.append(("bochs", run_bochs, bochs, []))
+else:
+    print("bochs: not installed, skipped")
+
+print("method: CPU time (user+sys), N-iteration image minus 1-iteration image, median of %d runs" % runs)
+for loop in loops:
+    res = {}
+    for name, runner, binary, extra in emus:
+        try:
+            ips, secs, insns = measure(runner, binary, extra, loop)
+            res[name] = ips
+            print("%-13s %-6s %8.1f M insns/s  (%d insns in %.3f s CPU)" %
+                  (loop, name, ips / 1e6, insns, secs))
+        except Exception as e:  # an emulator that fails is reported, the others go on
+            print("%-13s %-6s FAILED: %s" % (loop, name, e))
+    for other in ("qemu", "bochs"):
+        if "smmvm" in res and other in res:
+            print("%-13s smmvm/%s = %.3f" % (loop, other, res["smmvm"] / res[other]))
+    sys.stdout.flush()
+shutil.rmtree(tmp, ignore_errors=True)
+EOF
