@@ -1,0 +1,58 @@
+/*
+ * chipset.h - the SMI-relevant part of the Q35/ICH9 board wired together:
+ * APM ports, the ICH9 PM block, fw_cfg with SMI negotiation, and the APIC
+ * bus between the CPUs. It decides where an APM SMI goes (platform.md §3.9):
+ * every CPU when broadcast was negotiated, otherwise the writing CPU.
+ */
+#ifndef SMMVM_MACHINE_CHIPSET_H
+#define SMMVM_MACHINE_CHIPSET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cpu/apic.h"
+#include "hw/apm.h"
+#include "hw/fw_cfg.h"
+#include "hw/ich9_pm.h"
+
+struct address_space;
+struct mem_region;
+struct mem_system;
+
+struct chipset_config {
+    bool smm;
+    uint64_t ram_below_4g_bytes, ram_above_4g_bytes;
+    unsigned boot_cpus, max_cpus;
+    bool smi_broadcast, smi_cpu_hotplug, smi_cpu_hotunplug;
+    bool disable_s3, disable_s4;
+    unsigned s4_val;
+    FILE *log;
+    bool log_guest_errors;
+};
+
+struct chipset {
+    struct apm apm;
+    struct ich9_pm pm;
+    struct fw_cfg fw_cfg;
+    struct apic_bus apic_bus;
+    struct cpu *current; /* the CPU the scheduler runs now; NULL outside a CPU */
+    const uint64_t *virtual_time;
+    bool smm;
+    FILE *log;
+    unsigned apm_smis, apm_smis_dropped;
+    void (*on_sleep)(void *owner, unsigned slp_typ);
+    void (*on_sci)(void *owner, bool level);
+    void *owner;
+};
+
+void chipset_init(struct chipset *cs, const struct chipset_config *cfg, struct mem_system *sys,
+                  struct mem_region *io, struct address_space *dma_as,
+                  const uint64_t *virtual_time);
+void chipset_free(struct chipset *cs);
+void chipset_add_cpu(struct chipset *cs, struct cpu *c);
+void chipset_reset(struct chipset *cs);
+/* The ACPI PM timer (3.579545 MHz, 24 bits) at virtual time `now_ns`. */
+uint32_t chipset_pm_timer(uint64_t now_ns);
+
+#endif
