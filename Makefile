@@ -83,7 +83,7 @@ asan-tests: $(ASAN_TEST_BINS) $(ASAN_SMMVM)
 rom-tests: $(BUILD)/smmvm roms
 	@tests/rom/run.sh $(BUILD)/smmvm
 
-diff-tests:
+diff-tests: $(LIB_OBJS)
 	$(MAKE) -C tests/diff O=$(abspath $(BUILD))/diff LIB_OBJS="$(abspath $(LIB_OBJS))" run
 
 fw-tests: firmware

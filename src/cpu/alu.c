@@ -818,6 +818,9 @@ void h_das(struct cpu *c, const struct insn *i)
     bool cf = c->rflags & FLAG_CF, af = c->rflags & FLAG_AF;
     uint32_t f = 0;
     if ((al & 0x0F) > 9 || af) {
+        /* CF := old CF or the borrow out of AL - 6 (SDM, DAS). */
+        if (al < 6)
+            f |= FLAG_CF;
         al = (uint8_t)(al - 6);
         f |= FLAG_AF;
     }

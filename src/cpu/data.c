@@ -21,6 +21,46 @@ void h_mov_EvGv(struct cpu *c, const struct insn *i)
     seg_write(c, i->seg, insn_ea(c, i), s, c->gpr[i->reg]);
 }
 
+/* 64-bit-mode MOV between a GPR and [base + disp] or [base + index*scale + disp]
+ * through DS/ES/SS (no segment base), the commonest memory forms: chosen at
+ * decode time, so the address needs no operand-kind, size or mode tests. */
+static inline uint64_t ea64(const struct cpu *c, const struct insn *i, bool indexed)
+{
+    uint64_t ea = c->gpr[i->base] + (uint64_t)(int64_t)i->disp;
+    if (indexed)
+        ea += c->gpr[i->index] << i->scale;
+    return ea;
+}
+
+static inline uint64_t la64(struct cpu *c, const struct insn *i, bool indexed, unsigned size,
+                            enum access acc)
+{
+    uint64_t la = ea64(c, i, indexed);
+    if (unlikely((uint64_t)((int64_t)(la << 16) >> 16) != la))
+        return seg_linear_slow(c, i->seg, la, size, acc);
+    return la;
+}
+
+#define MOV64_FORMS(suffix, indexed)                                                               \
+    void h_mov_load64_##suffix(struct cpu *c, const struct insn *i)                                \
+    {                                                                                              \
+        c->gpr[i->reg] = lin_read(c, la64(c, i, indexed, 8, ACC_READ), 8);                         \
+    }                                                                                              \
+    void h_mov_load32_##suffix(struct cpu *c, const struct insn *i)                                \
+    {                                                                                              \
+        c->gpr[i->reg] = (uint32_t)lin_read(c, la64(c, i, indexed, 4, ACC_READ), 4);               \
+    }                                                                                              \
+    void h_mov_store64_##suffix(struct cpu *c, const struct insn *i)                               \
+    {                                                                                              \
+        lin_write(c, la64(c, i, indexed, 8, ACC_WRITE), 8, c->gpr[i->reg]);                        \
+    }                                                                                              \
+    void h_mov_store32_##suffix(struct cpu *c, const struct insn *i)                               \
+    {                                                                                              \
+        lin_write(c, la64(c, i, indexed, 4, ACC_WRITE), 4, c->gpr[i->reg]);                        \
+    }
+MOV64_FORMS(bd, false)
+MOV64_FORMS(bisd, true)
+
 void h_mov_GbEb(struct cpu *c, const struct insn *i)
 {
     greg_write(c, i, 1, rm_read(c, i, 1));

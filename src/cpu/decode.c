@@ -386,7 +386,9 @@ int decode_insn(struct insn *i, const uint8_t *bytes, unsigned avail, unsigned c
                         pos += 4;
                     } else {
                         i->base = (uint8_t)(base | ((rex & 1) << 3));
-                        seg_ss = base == R_SP || base == R_BP;
+                        /* SS is the default for RSP/RBP bases only: R12/R13 are not
+                         * stack references (checked against the host CPU). */
+                        seg_ss = i->base == R_SP || i->base == R_BP;
                     }
                 } else if (rm == 5 && mod == 0) {
                     NEED(4);
@@ -396,7 +398,7 @@ int decode_insn(struct insn *i, const uint8_t *bytes, unsigned avail, unsigned c
                         i->base = REG_RIP;
                 } else {
                     i->base = (uint8_t)(rm | ((rex & 1) << 3));
-                    seg_ss = rm == R_BP; /* EBP-based; R13 too, as hardware does */
+                    seg_ss = i->base == R_BP;
                 }
                 if (mod == 1) {
                     NEED(1);
@@ -431,6 +433,14 @@ int decode_insn(struct insn *i, const uint8_t *bytes, unsigned avail, unsigned c
         static const insn_fn rr[8] = { h_add_rr, h_or_rr, NULL, NULL, h_and_rr, h_sub_rr, h_xor_rr, h_cmp_rr };
         if (rr[op >> 3])
             fn = rr[op >> 3];
+    }
+    if (mode64 && (fn == h_mov_GvEv || fn == h_mov_EvGv) && (i->flags & INSN_MEM) &&
+        i->addrsize == 8 && i->base < 16 && i->seg < SEG_FS && opsize >= 4) {
+        static const insn_fn forms[2][2][2] = { /* [indexed][store][64-bit] */
+            { { h_mov_load32_bd, h_mov_load64_bd }, { h_mov_store32_bd, h_mov_store64_bd } },
+            { { h_mov_load32_bisd, h_mov_load64_bisd }, { h_mov_store32_bisd, h_mov_store64_bisd } },
+        };
+        fn = forms[i->index != REG_NONE][fn == h_mov_EvGv][opsize == 8];
     }
     if (fn == h_grp5_Ev && !(i->flags & INSN_MEM) && (i->reg & 7) < 2)
         fn = (i->reg & 1) ? h_dec_rm_reg : h_inc_rm_reg; /* FF /0 /1 on a register */

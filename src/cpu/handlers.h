@@ -26,6 +26,8 @@
     X(h_push_r) X(h_pop_r) X(h_push_Iz) X(h_push_Ib) X(h_pop_Ev) X(h_push_sreg) X(h_pop_sreg)      \
     X(h_pusha) X(h_popa) X(h_pushf) X(h_popf) X(h_enter) X(h_leave) X(h_lxs) X(h_clc) X(h_stc)     \
     X(h_cmc) X(h_cld) X(h_std) X(h_cli) X(h_sti) X(h_arpl) X(h_bound)                              \
+    X(h_mov_load64_bd) X(h_mov_load32_bd) X(h_mov_store64_bd) X(h_mov_store32_bd)                 \
+    X(h_mov_load64_bisd) X(h_mov_load32_bisd) X(h_mov_store64_bisd) X(h_mov_store32_bisd)                              \
     /* branch.c */                                                                                 \
     X(h_jcc_rel8) X(h_jcc_rel) X(h_jmp_rel8) X(h_jmp_rel) X(h_call_rel) X(h_ret) X(h_ret_Iw)       \
     X(h_jmp_far) X(h_call_far) X(h_retf) X(h_retf_Iw) X(h_iret) X(h_int3) X(h_int_Ib) X(h_into)    \
