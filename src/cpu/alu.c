@@ -162,12 +162,8 @@ void h_grp1_EbIb(struct cpu *c, const struct insn *i)
     grp1(c, i, 1);
 }
 
-void h_grp1_EvIz(struct cpu *c, const struct insn *i)
-{
-    grp1(c, i, i->opsize);
-}
-
-void h_grp1_EvIb(struct cpu *c, const struct insn *i)
+/* 81 /r Iz and 83 /r Ib: the decoder has sign-extended either immediate. */
+void h_grp1_EvI(struct cpu *c, const struct insn *i)
 {
     grp1(c, i, i->opsize);
 }
@@ -399,12 +395,8 @@ void h_imul_GvEv(struct cpu *c, const struct insn *i)
     imul2(c, i, c->gpr[i->reg], rm_read(c, i, i->opsize));
 }
 
-void h_imul_GvEvIz(struct cpu *c, const struct insn *i)
-{
-    imul2(c, i, rm_read(c, i, i->opsize), i->imm);
-}
-
-void h_imul_GvEvIb(struct cpu *c, const struct insn *i)
+/* 69 Iz and 6B Ib share the handler: the immediate is sign-extended at decode. */
+void h_imul_GvEvI(struct cpu *c, const struct insn *i)
 {
     imul2(c, i, rm_read(c, i, i->opsize), i->imm);
 }

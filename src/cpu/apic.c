@@ -239,7 +239,11 @@ static void apic_eoi(struct cpu *c)
     if (v < 0)
         return;
     clear_bit(c->apic.isr, (unsigned)v);
-    /* Level-triggered EOIs would be broadcast to the I/O APIC here once it exists. */
+    if ((c->apic.tmr[v >> 5] >> (v & 31)) & 1) {
+        clear_bit(c->apic.tmr, (unsigned)v);
+        if (c->on_level_eoi) /* level-triggered: the I/O APIC clears its remote IRR */
+            c->on_level_eoi(c->board, (uint8_t)v);
+    }
     apic_update(c);
 }
 

@@ -188,7 +188,7 @@ void block_cache_code_written(struct block_cache *bc, const uint8_t *host, unsig
 static bool ends_block(insn_fn fn)
 {
     static const insn_fn enders[] = {
-        h_jcc_rel8, h_jcc_rel, h_jmp_rel8, h_jmp_rel, h_call_rel, h_ret, h_ret_Iw, h_jmp_far,
+        h_jcc_rel, h_jmp_rel, h_call_rel, h_ret, h_ret_Iw, h_jmp_far,
         h_call_far, h_retf, h_retf_Iw, h_iret, h_int3, h_int_Ib, h_into, h_int1, h_loop, h_loope,
         h_loopne, h_jcxz, h_syscall, h_sysret, h_grp5_Ev, h_hlt, h_in_Ib, h_out_Ib, h_in_DX,
         h_out_DX, h_ins, h_outs, h_mov_CdRd, h_mov_DdRd, h_grp6, h_grp7, h_wrmsr, h_rsm, h_sti,

@@ -27,21 +27,11 @@ void cpu_jump_near(struct cpu *c, uint64_t target, unsigned opsize)
     c->next_rip = near_target(c, target, opsize);
 }
 
-void h_jcc_rel8(struct cpu *c, const struct insn *i)
-{
-    if (cpu_cond(c, i->op & 15))
-        cpu_jump_near(c, c->next_rip + i->imm, i->opsize);
-}
-
+/* Short and near forms share handlers: the displacement is sign-extended at decode. */
 void h_jcc_rel(struct cpu *c, const struct insn *i)
 {
     if (cpu_cond(c, i->op & 15))
         cpu_jump_near(c, c->next_rip + i->imm, i->opsize);
-}
-
-void h_jmp_rel8(struct cpu *c, const struct insn *i)
-{
-    cpu_jump_near(c, c->next_rip + i->imm, i->opsize);
 }
 
 void h_jmp_rel(struct cpu *c, const struct insn *i)
@@ -121,11 +111,7 @@ static void load_cs(struct cpu *c, uint16_t sel, uint64_t desc, unsigned cpl)
 /* Reads and checks a code-segment descriptor as a far JMP/CALL target. */
 static uint64_t code_desc_for_transfer(struct cpu *c, uint16_t sel)
 {
-    if ((sel & ~3u) == 0)
-        GP0(c);
-    uint64_t d;
-    if (!desc_read(c, sel, &d))
-        cpu_fault(c, EXC_GP, sel & ~3u);
+    uint64_t d = desc_fetch(c, sel);
     unsigned type = (d >> 40) & 0xF, dpl = (d >> 45) & 3, rpl = sel & 3;
     if (!((d >> 44) & 1)) {
         /* System descriptor: call gate, task gate or TSS. */
@@ -249,11 +235,7 @@ static void load_outer_stack(struct cpu *c, uint16_t ss_sel, uint64_t rsp, unsig
 /* Checks a code descriptor popped by RET/IRET for a return to RPL `rpl`. */
 static uint64_t code_desc_for_return(struct cpu *c, uint16_t sel)
 {
-    if ((sel & ~3u) == 0)
-        GP0(c);
-    uint64_t d;
-    if (!desc_read(c, sel, &d))
-        cpu_fault(c, EXC_GP, sel & ~3u);
+    uint64_t d = desc_fetch(c, sel);
     unsigned type = (d >> 40) & 0xF, dpl = (d >> 45) & 3, rpl = sel & 3;
     if (!((d >> 44) & 1) || !(type & 0x8) || rpl < c->cpl)
         cpu_fault(c, EXC_GP, sel & ~3u);

@@ -184,7 +184,7 @@ static bool take_events(struct cpu *c)
         }
     }
     if (c->intr_line && (c->rflags & FLAG_IF) && apic_accepts_pic(c) && c->intr_ack) {
-        int vector = c->intr_ack(c->machine, c);
+        int vector = c->intr_ack(c->board, c);
         if (vector >= 0) {
             c->state = CPU_RUNNING;
             cpu_deliver(c, vector, INTR_EXTERNAL, false, 0);

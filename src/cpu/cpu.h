@@ -234,6 +234,9 @@ struct cpu {
     struct apic_bus *apic_bus;     /* NULL: a lone CPU (unit tests) */
     bool apic_intr;                /* a fixed interrupt waits in the IRR */
     void (*on_apic_timer)(void *machine, struct cpu *c); /* deadline changed */
+    void (*on_level_eoi)(void *board, uint8_t vector);  /* to the I/O APIC */
+    void (*before_io)(void *board, struct cpu *c);      /* bring device time up to now */
+    void *board;                                        /* opaque of intr_ack, on_level_eoi, before_io */
 
     cpu_intr_ack_fn intr_ack;
     cpu_shutdown_fn on_shutdown;

@@ -207,6 +207,8 @@ void seg_load_real(struct cpu *c, unsigned seg, uint16_t selector);
 void seg_refresh(struct cpu *c);
 /* Reads an 8-byte descriptor from the GDT/LDT (supervisor access); false if beyond the limit. */
 bool desc_read(struct cpu *c, uint16_t selector, uint64_t *desc);
+/* desc_read() for a selector that must not be null: #GP(0) if null, #GP(sel) if beyond the table. */
+uint64_t desc_fetch(struct cpu *c, uint16_t selector);
 void desc_set_accessed(struct cpu *c, uint16_t selector, uint64_t desc);
 void seg_from_desc(struct segment *s, uint16_t selector, uint64_t desc);
 uint64_t desc_base(uint64_t desc);

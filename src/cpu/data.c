@@ -295,12 +295,8 @@ void h_pop_r(struct cpu *c, const struct insn *i)
     reg_write(c, i->rm, i->opsize, v);
 }
 
-void h_push_Iz(struct cpu *c, const struct insn *i)
-{
-    cpu_push(c, i->opsize, i->imm);
-}
-
-void h_push_Ib(struct cpu *c, const struct insn *i)
+/* 68 Iz and 6A Ib: the decoder has sign-extended the immediate. */
+void h_push_imm(struct cpu *c, const struct insn *i)
 {
     cpu_push(c, i->opsize, i->imm);
 }

@@ -43,10 +43,10 @@ struct opdesc {
 
 static const insn_fn grp_80[8] = { h_grp1_EbIb, h_grp1_EbIb, h_grp1_EbIb, h_grp1_EbIb,
                                    h_grp1_EbIb, h_grp1_EbIb, h_grp1_EbIb, h_grp1_EbIb };
-static const insn_fn grp_81[8] = { h_grp1_EvIz, h_grp1_EvIz, h_grp1_EvIz, h_grp1_EvIz,
-                                   h_grp1_EvIz, h_grp1_EvIz, h_grp1_EvIz, h_grp1_EvIz };
-static const insn_fn grp_83[8] = { h_grp1_EvIb, h_grp1_EvIb, h_grp1_EvIb, h_grp1_EvIb,
-                                   h_grp1_EvIb, h_grp1_EvIb, h_grp1_EvIb, h_grp1_EvIb };
+static const insn_fn grp_81[8] = { h_grp1_EvI, h_grp1_EvI, h_grp1_EvI, h_grp1_EvI,
+                                   h_grp1_EvI, h_grp1_EvI, h_grp1_EvI, h_grp1_EvI };
+static const insn_fn grp_83[8] = { h_grp1_EvI, h_grp1_EvI, h_grp1_EvI, h_grp1_EvI,
+                                   h_grp1_EvI, h_grp1_EvI, h_grp1_EvI, h_grp1_EvI };
 static const insn_fn grp_8f[8] = { h_pop_Ev, h_ud, h_ud, h_ud, h_ud, h_ud, h_ud, h_ud };
 static const insn_fn grp_c6[8] = { h_mov_EbIb, h_ud, h_ud, h_ud, h_ud, h_ud, h_ud, h_ud };
 static const insn_fn grp_c7[8] = { h_mov_EvIz, h_ud, h_ud, h_ud, h_ud, h_ud, h_ud, h_ud };
@@ -75,18 +75,18 @@ static const struct opdesc map1[256] = {
     [0x60] = E(h_pusha, F_I64), [0x61] = E(h_popa, F_I64),
     [0x62] = E(h_bound, F_MODRM | F_I64 | F_MEMONLY),
     [0x63] = E(h_arpl, F_MODRM | F_O64), /* MOVSXD in 64-bit mode */
-    [0x68] = E(h_push_Iz, F_IZ | F_D64), [0x69] = E(h_imul_GvEvIz, F_MODRM | F_IZ),
-    [0x6A] = E(h_push_Ib, F_IB | F_D64), [0x6B] = E(h_imul_GvEvIb, F_MODRM | F_IB),
+    [0x68] = E(h_push_imm, F_IZ | F_D64), [0x69] = E(h_imul_GvEvI, F_MODRM | F_IZ),
+    [0x6A] = E(h_push_imm, F_IB | F_D64), [0x6B] = E(h_imul_GvEvI, F_MODRM | F_IB),
     [0x6C] = E(h_ins, F_BYTE), [0x6D] = E(h_ins, 0), [0x6E] = E(h_outs, F_BYTE),
     [0x6F] = E(h_outs, 0),
-    [0x70] = E(h_jcc_rel8, F_IB | F_F64), [0x71] = E(h_jcc_rel8, F_IB | F_F64),
-    [0x72] = E(h_jcc_rel8, F_IB | F_F64), [0x73] = E(h_jcc_rel8, F_IB | F_F64),
-    [0x74] = E(h_jcc_rel8, F_IB | F_F64), [0x75] = E(h_jcc_rel8, F_IB | F_F64),
-    [0x76] = E(h_jcc_rel8, F_IB | F_F64), [0x77] = E(h_jcc_rel8, F_IB | F_F64),
-    [0x78] = E(h_jcc_rel8, F_IB | F_F64), [0x79] = E(h_jcc_rel8, F_IB | F_F64),
-    [0x7A] = E(h_jcc_rel8, F_IB | F_F64), [0x7B] = E(h_jcc_rel8, F_IB | F_F64),
-    [0x7C] = E(h_jcc_rel8, F_IB | F_F64), [0x7D] = E(h_jcc_rel8, F_IB | F_F64),
-    [0x7E] = E(h_jcc_rel8, F_IB | F_F64), [0x7F] = E(h_jcc_rel8, F_IB | F_F64),
+    [0x70] = E(h_jcc_rel, F_IB | F_F64), [0x71] = E(h_jcc_rel, F_IB | F_F64),
+    [0x72] = E(h_jcc_rel, F_IB | F_F64), [0x73] = E(h_jcc_rel, F_IB | F_F64),
+    [0x74] = E(h_jcc_rel, F_IB | F_F64), [0x75] = E(h_jcc_rel, F_IB | F_F64),
+    [0x76] = E(h_jcc_rel, F_IB | F_F64), [0x77] = E(h_jcc_rel, F_IB | F_F64),
+    [0x78] = E(h_jcc_rel, F_IB | F_F64), [0x79] = E(h_jcc_rel, F_IB | F_F64),
+    [0x7A] = E(h_jcc_rel, F_IB | F_F64), [0x7B] = E(h_jcc_rel, F_IB | F_F64),
+    [0x7C] = E(h_jcc_rel, F_IB | F_F64), [0x7D] = E(h_jcc_rel, F_IB | F_F64),
+    [0x7E] = E(h_jcc_rel, F_IB | F_F64), [0x7F] = E(h_jcc_rel, F_IB | F_F64),
     [0x80] = G(grp_80, F_IB | F_BYTE), [0x81] = G(grp_81, F_IZ), [0x82] = G(grp_80, F_IB | F_BYTE | F_I64),
     [0x83] = G(grp_83, F_IB),
     [0x84] = E(h_test_EbGb, F_MODRM), [0x85] = E(h_test_EvGv, F_MODRM),
@@ -134,7 +134,7 @@ static const struct opdesc map1[256] = {
     [0xE4] = E(h_in_Ib, F_IB | F_BYTE), [0xE5] = E(h_in_Ib, F_IB), [0xE6] = E(h_out_Ib, F_IB | F_BYTE),
     [0xE7] = E(h_out_Ib, F_IB),
     [0xE8] = E(h_call_rel, F_IZ | F_F64), [0xE9] = E(h_jmp_rel, F_IZ | F_F64),
-    [0xEA] = E(h_jmp_far, F_AP | F_I64), [0xEB] = E(h_jmp_rel8, F_IB | F_F64),
+    [0xEA] = E(h_jmp_far, F_AP | F_I64), [0xEB] = E(h_jmp_rel, F_IB | F_F64),
     [0xEC] = E(h_in_DX, F_BYTE), [0xED] = E(h_in_DX, 0), [0xEE] = E(h_out_DX, F_BYTE),
     [0xEF] = E(h_out_DX, 0),
     [0xF1] = E(h_int1, 0), [0xF4] = E(h_hlt, 0), [0xF5] = E(h_cmc, 0),

@@ -11,9 +11,9 @@
 #define HANDLER_LIST(X)                                                                            \
     /* alu.c */                                                                                    \
     X(h_alu_EbGb) X(h_alu_EvGv) X(h_alu_GbEb) X(h_alu_GvEv) X(h_alu_ALIb) X(h_alu_AXIz)           \
-    X(h_grp1_EbIb) X(h_grp1_EvIz) X(h_grp1_EvIb) X(h_test_EbGb) X(h_test_EvGv) X(h_test_ALIb)     \
+    X(h_grp1_EbIb) X(h_grp1_EvI) X(h_test_EbGb) X(h_test_EvGv) X(h_test_ALIb)     \
     X(h_test_AXIz) X(h_inc_r) X(h_dec_r) X(h_grp3_Eb) X(h_grp3_Ev) X(h_grp4_Eb) X(h_grp5_Ev)      \
-    X(h_imul_GvEv) X(h_imul_GvEvIz) X(h_imul_GvEvIb) X(h_grp2_Eb) X(h_grp2_Ev) X(h_shld)           \
+    X(h_imul_GvEv) X(h_imul_GvEvI) X(h_grp2_Eb) X(h_grp2_Ev) X(h_shld)           \
     X(h_shrd) X(h_bt_EvGv) X(h_grp8_EvIb) X(h_bsf) X(h_bsr) X(h_popcnt) X(h_xadd_Eb)               \
     X(h_xadd_Ev) X(h_cmpxchg_Eb) X(h_cmpxchg_Ev) X(h_grp9) X(h_daa) X(h_das) X(h_aaa) X(h_aas)     \
     X(h_aam) X(h_aad) X(h_salc) X(h_add_rr) X(h_sub_rr) X(h_and_rr) X(h_or_rr) X(h_xor_rr) X(h_cmp_rr) X(h_inc_rm_reg) X(h_dec_rm_reg)                                                                    \
@@ -23,13 +23,13 @@
     X(h_mov_Ob_AL) X(h_mov_Ov_AX) X(h_lea) X(h_xchg_EbGb) X(h_xchg_EvGv) X(h_xchg_AX_r)           \
     X(h_nop) X(h_pause) X(h_movzx_b) X(h_movzx_w) X(h_movsx_b) X(h_movsx_w) X(h_movsxd)           \
     X(h_cmov) X(h_setcc) X(h_bswap) X(h_cbw) X(h_cwd) X(h_lahf) X(h_sahf) X(h_xlat)                \
-    X(h_push_r) X(h_pop_r) X(h_push_Iz) X(h_push_Ib) X(h_pop_Ev) X(h_push_sreg) X(h_pop_sreg)      \
+    X(h_push_r) X(h_pop_r) X(h_push_imm) X(h_pop_Ev) X(h_push_sreg) X(h_pop_sreg)      \
     X(h_pusha) X(h_popa) X(h_pushf) X(h_popf) X(h_enter) X(h_leave) X(h_lxs) X(h_clc) X(h_stc)     \
     X(h_cmc) X(h_cld) X(h_std) X(h_cli) X(h_sti) X(h_arpl) X(h_bound)                              \
     X(h_mov_load64_bd) X(h_mov_load32_bd) X(h_mov_store64_bd) X(h_mov_store32_bd)                 \
     X(h_mov_load64_bisd) X(h_mov_load32_bisd) X(h_mov_store64_bisd) X(h_mov_store32_bisd)                              \
     /* branch.c */                                                                                 \
-    X(h_jcc_rel8) X(h_jcc_rel) X(h_jmp_rel8) X(h_jmp_rel) X(h_call_rel) X(h_ret) X(h_ret_Iw)       \
+    X(h_jcc_rel) X(h_jmp_rel) X(h_call_rel) X(h_ret) X(h_ret_Iw)       \
     X(h_jmp_far) X(h_call_far) X(h_retf) X(h_retf_Iw) X(h_iret) X(h_int3) X(h_int_Ib) X(h_into)    \
     X(h_int1) X(h_loop) X(h_loope) X(h_loopne) X(h_jcxz) X(h_syscall) X(h_sysret)                  \
     /* string.c */                                                                                 \

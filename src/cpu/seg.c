@@ -117,6 +117,16 @@ bool desc_read(struct cpu *c, uint16_t selector, uint64_t *desc)
     return true;
 }
 
+uint64_t desc_fetch(struct cpu *c, uint16_t selector)
+{
+    if ((selector & ~3u) == 0)
+        GP0(c);
+    uint64_t d;
+    if (!desc_read(c, selector, &d))
+        cpu_fault(c, EXC_GP, selector & ~3u);
+    return d;
+}
+
 void desc_set_accessed(struct cpu *c, uint16_t selector, uint64_t desc)
 {
     if (desc & (1ull << 40))

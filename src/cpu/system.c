@@ -477,11 +477,15 @@ void cpu_io_check(struct cpu *c, uint16_t port, unsigned size)
 
 uint32_t cpu_port_in(struct cpu *c, uint16_t port, unsigned size)
 {
+    if (c->before_io)
+        c->before_io(c->board, c);
     return (uint32_t)mem_read(c->io, port, size);
 }
 
 void cpu_port_out(struct cpu *c, uint16_t port, unsigned size, uint32_t v)
 {
+    if (c->before_io)
+        c->before_io(c->board, c);
     mem_write(c->io, port, v, size);
 }
 

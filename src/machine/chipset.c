@@ -5,28 +5,115 @@
 #include "machine/chipset.h"
 
 #include "cpu/cpu.h"
+#include "hw/pm_timer.h"
 #include "mem/memory.h"
 
-/* 3.579545 MHz = 3579545 ticks per 10^9 ns, computed exactly in integers. */
-uint32_t chipset_pm_timer(uint64_t now_ns)
+uint64_t chipset_now(const struct chipset *cs)
 {
-    uint64_t secs = now_ns / 1000000000ull, rem = now_ns % 1000000000ull;
-    uint64_t ticks = secs * 3579545ull + rem * 3579545ull / 1000000000ull;
-    return (uint32_t)(ticks & 0xFFFFFF);
+    uint64_t now = *cs->virtual_time;
+    if (cs->current)
+        now += cs->current->icount - cs->current->run_start_icount;
+    return now;
 }
 
 static uint32_t pm_read_timer(void *owner)
 {
+    return pm_timer_read(chipset_now(owner));
+}
+
+/* ---- interrupt routing: ISA IRQs go to both the 8259 and the I/O APIC ---- */
+
+static struct cpu *bsp(const struct chipset *cs)
+{
+    return cs->apic_bus.n ? cs->apic_bus.cpus[0] : NULL;
+}
+
+static void pic_intr(void *owner, bool level)
+{
     struct chipset *cs = owner;
-    uint64_t now = *cs->virtual_time;
-    if (cs->current)
-        now += cs->current->icount - cs->current->run_start_icount;
-    return chipset_pm_timer(now);
+    struct cpu *c = bsp(cs);
+    if (c)
+        c->intr_line = level;
+}
+
+static int cpu_intr_ack(void *opaque, struct cpu *c)
+{
+    (void)c;
+    struct chipset *cs = opaque;
+    return pic_ack(&cs->pic);
+}
+
+static void isa_irq(struct chipset *cs, unsigned irq, bool level)
+{
+    pic_set_irq(&cs->pic, irq, level);
+    /* ISA IRQ 0 is I/O APIC pin 2 (the MADT override firmware reports). */
+    ioapic_set_irq(&cs->ioapic, irq == 0 ? 2 : irq, level);
+}
+
+static void pit_out0(void *owner, bool level)
+{
+    isa_irq(owner, 0, level);
+}
+
+static void rtc_irq(void *owner, bool level)
+{
+    isa_irq(owner, 8, level);
+}
+
+static void ioapic_deliver(void *owner, uint8_t dest, bool logical, unsigned mode, uint8_t vector,
+                           bool level)
+{
+    struct chipset *cs = owner;
+    if (mode == APIC_DM_EXTINT) {
+        /* Virtual wire through the I/O APIC: the 8259 supplies the vector. */
+        struct cpu *c = bsp(cs);
+        if (c)
+            c->intr_line = true;
+        return;
+    }
+    apic_bus_deliver(&cs->apic_bus, NULL, dest, logical, 0, (enum apic_delivery)mode, vector,
+                     true, level);
+}
+
+static void level_eoi(void *opaque, uint8_t vector)
+{
+    struct chipset *cs = opaque;
+    ioapic_eoi(&cs->ioapic, vector);
+}
+
+static void before_io(void *opaque, struct cpu *c)
+{
+    struct chipset *cs = opaque;
+    (void)c;
+    chipset_advance(cs, chipset_now(cs));
+}
+
+void chipset_advance(struct chipset *cs, uint64_t now)
+{
+    if (now > cs->clock.now)
+        clock_advance(&cs->clock, now);
+    for (unsigned k = 0; k < cs->apic_bus.n; k++) {
+        struct cpu *c = cs->apic_bus.cpus[k];
+        if (c && c->apic.timer_deadline <= now)
+            apic_timer_expire(c, now);
+    }
+}
+
+uint64_t chipset_next_deadline(const struct chipset *cs)
+{
+    uint64_t next = clock_next_deadline(&cs->clock);
+    for (unsigned k = 0; k < cs->apic_bus.n; k++) {
+        const struct cpu *c = cs->apic_bus.cpus[k];
+        if (c && c->apic.timer_deadline < next)
+            next = c->apic.timer_deadline;
+    }
+    return next;
 }
 
 static void pm_sci(void *owner, bool level)
 {
     struct chipset *cs = owner;
+    isa_irq(cs, 9, level); /* SCI on IRQ 9 (platform.md §3.4) */
     if (cs->on_sci)
         cs->on_sci(cs->owner, level);
 }
@@ -70,10 +157,16 @@ static void apm_control_written(void *owner, uint8_t v)
 }
 
 void chipset_init(struct chipset *cs, const struct chipset_config *cfg, struct mem_system *sys,
-                  struct mem_region *io, struct address_space *dma_as,
-                  const uint64_t *virtual_time)
+                  struct mem_region *system, struct mem_region *io,
+                  struct address_space *dma_as, const uint64_t *virtual_time)
 {
     *cs = (struct chipset){ .smm = cfg->smm, .log = cfg->log, .virtual_time = virtual_time };
+    FILE *glog = cfg->log_guest_errors ? cfg->log : NULL;
+    clock_init(&cs->clock);
+    pic_init(&cs->pic, sys, io, pic_intr, cs, glog);
+    pit_init(&cs->pit, sys, io, &cs->clock, pit_out0, cs, glog);
+    rtc_init(&cs->rtc, sys, io, &cs->clock, rtc_irq, cs, glog);
+    ioapic_init(&cs->ioapic, sys, system, IOAPIC_BASE_PADDR, ioapic_deliver, cs, glog);
     apm_init(&cs->apm, sys, io, apm_control_written, cs);
     ich9_pm_init(&cs->pm, sys, io, cfg->smm, &pm_hooks, cs,
                  cfg->log_guest_errors ? cfg->log : NULL);
@@ -105,10 +198,28 @@ void chipset_add_cpu(struct chipset *cs, struct cpu *c)
     if (cs->apic_bus.n < APIC_BUS_MAX)
         cs->apic_bus.cpus[cs->apic_bus.n++] = c;
     c->apic_bus = &cs->apic_bus;
+    c->intr_ack = cpu_intr_ack;
+    c->on_level_eoi = level_eoi;
+    c->before_io = before_io;
+    c->board = cs;
 }
 
 void chipset_reset(struct chipset *cs)
 {
     ich9_pm_reset(&cs->pm);
     fw_cfg_reset(&cs->fw_cfg);
+    pic_reset(&cs->pic);
+    pit_reset(&cs->pit);
+    rtc_reset(&cs->rtc);
+    ioapic_reset(&cs->ioapic);
+}
+
+void chipset_lpc_changed(struct chipset *cs, uint32_t pmbase, uint8_t acpi_ctrl,
+                         bool gen_pmcon_written, bool smi_lock)
+{
+    ich9_pm_set_base(&cs->pm, (uint16_t)(pmbase & 0xFF80), acpi_ctrl & 0x80);
+    /* SMI_EN bit 0 freezes only when a write to 0xA0-0xA7 finds SMI_LOCK set
+     * (platform.md §3.7): after a reset it stays writable until then. */
+    if (gen_pmcon_written && smi_lock)
+        ich9_pm_arm_smi_lock(&cs->pm);
 }

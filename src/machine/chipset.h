@@ -15,6 +15,11 @@
 #include "hw/apm.h"
 #include "hw/fw_cfg.h"
 #include "hw/ich9_pm.h"
+#include "hw/ioapic.h"
+#include "hw/pic.h"
+#include "hw/pit.h"
+#include "hw/rtc.h"
+#include "machine/clock.h"
 
 struct address_space;
 struct mem_region;
@@ -32,9 +37,14 @@ struct chipset_config {
 };
 
 struct chipset {
+    struct clock clock; /* device timers; `now` follows the running CPU's time */
     struct apm apm;
     struct ich9_pm pm;
     struct fw_cfg fw_cfg;
+    struct pic pic;
+    struct pit pit;
+    struct rtc rtc;
+    struct ioapic ioapic;
     struct apic_bus apic_bus;
     struct cpu *current; /* the CPU the scheduler runs now; NULL outside a CPU */
     const uint64_t *virtual_time;
@@ -47,12 +57,19 @@ struct chipset {
 };
 
 void chipset_init(struct chipset *cs, const struct chipset_config *cfg, struct mem_system *sys,
-                  struct mem_region *io, struct address_space *dma_as,
-                  const uint64_t *virtual_time);
+                  struct mem_region *system, struct mem_region *io,
+                  struct address_space *dma_as, const uint64_t *virtual_time);
 void chipset_free(struct chipset *cs);
 void chipset_add_cpu(struct chipset *cs, struct cpu *c);
 void chipset_reset(struct chipset *cs);
-/* The ACPI PM timer (3.579545 MHz, 24 bits) at virtual time `now_ns`. */
-uint32_t chipset_pm_timer(uint64_t now_ns);
+/* The ICH9 LPC hook: PMBASE/ACPI_CTRL decode and the SMI_LOCK rule. */
+void chipset_lpc_changed(struct chipset *cs, uint32_t pmbase, uint8_t acpi_ctrl,
+                         bool gen_pmcon_written, bool smi_lock);
+/* Virtual time now, as the running CPU sees it. */
+uint64_t chipset_now(const struct chipset *cs);
+/* Brings device time up to `now` and fires due timers and APIC timers. */
+void chipset_advance(struct chipset *cs, uint64_t now);
+/* The earliest pending device or APIC timer deadline (UINT64_MAX if none). */
+uint64_t chipset_next_deadline(const struct chipset *cs);
 
 #endif
