@@ -29,7 +29,7 @@ ASAN_TEST_BINS := $(patsubst src/%_test.c,$(ASAN_BUILD)/tests/%_test,$(TEST_SRCS
 ASAN_SMMVM := $(ASAN_BUILD)/smmvm
 
 .PHONY: all run check bench clean deps unit-tests asan-tests header-check rom-tests \
-        diff-tests fw-tests firmware roms format format-check
+        diff-tests fw-tests mtree-tests firmware roms format format-check
 
 all: $(BUILD)/smmvm firmware roms
 
@@ -86,10 +86,14 @@ rom-tests: $(BUILD)/smmvm roms
 diff-tests: $(LIB_OBJS)
 	$(MAKE) -C tests/diff O=$(abspath $(BUILD))/diff LIB_OBJS="$(abspath $(LIB_OBJS))" run
 
-fw-tests: firmware
+fw-tests: firmware $(BUILD)/smmvm
 	@tests/fw/run.sh
+	@tests/fw/smmvm_boot.sh $(BUILD)/smmvm
 
-check: deps header-check all unit-tests rom-tests diff-tests asan-tests fw-tests
+mtree-tests: $(BUILD)/smmvm roms
+	@tests/mtree/run.sh $(BUILD)/smmvm
+
+check: deps header-check all unit-tests rom-tests diff-tests asan-tests fw-tests mtree-tests
 	@echo "make check: all suites passed"
 
 bench: $(BUILD)/smmvm

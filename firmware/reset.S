@@ -235,8 +235,17 @@ handoff_jump:
     movw %ax, %gs
     movq $0x80050033, %rax /* PG | WP | NE | ET | MP | PE */
     movq %rax, %cr0
-    movq $0x620, %rax /* OSXMMEXCPT | OSFXSR | PAE */
-    movq %rax, %cr4
+    /* CR4: PAE, plus OSFXSR | OSXMMEXCPT only where CPUID offers FXSR and SSE
+     * (smmvm does not advertise them yet, and setting them there is a #GP). */
+    movl $1, %eax
+    cpuid
+    movl $0x20, %eax
+    btl $24, %edx
+    jnc 7f
+    btl $25, %edx
+    jnc 7f
+    orl $0x600, %eax
+7:  movq %rax, %cr4
     movl $0xc0000080, %ecx
     rdmsr
     orl $0x900, %eax

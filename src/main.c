@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "machine/machine.h"
+#include "monitor/monitor.h"
 #include "util.h"
 
 #define SMMVM_VERSION "0.1.0"
@@ -22,6 +23,7 @@ struct cli {
     unsigned n_chardevs;
     struct chardev debugcon_chardev, serial_chardev;
     const char *log_path;
+    const char *monitor_spec;
 };
 
 _Noreturn static void die(const char *opt, const char *fmt, ...)
@@ -53,7 +55,12 @@ static void usage(void)
          "  -no-reboot              exit instead of resetting on a triple fault\n"
          "  -d guest_errors         log guest errors; -D FILE sends the log to FILE\n"
          "  -display none, -nographic, -nodefaults, -accel tcg   accepted for compatibility\n"
+         "  -fw_cfg name=NAME,file=PATH | name=NAME,string=STR   add a fw_cfg file\n"
          "  -seed N                 seed for any exploration (deterministic)\n"
+         "  -global mch.smbase-smram=on|off, -global mch.extended-tseg-mbytes=N (0-4095)\n"
+         "  -global ICH9-LPC.{x-smi-broadcast,x-smi-cpu-hotplug,x-smi-cpu-hotunplug}=on|off\n"
+         "  -global ICH9-LPC.{disable_s3,disable_s4,s4_val}=N\n"
+         "  -monitor stdio | unix:PATH,server=on,wait=off | none   HMP text monitor\n"
          "  --help, --version");
 }
 
@@ -275,6 +282,79 @@ static void parse_device(struct cli *cli, char *arg)
     }
 }
 
+/* -global DRIVER.PROP=VALUE (QEMU's spelling; platform.md §1.3). */
+static void parse_global(struct cli *cli, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    const char *dot = strchr(arg, '.');
+    if (!eq || !dot || dot > eq)
+        die("-global", "Invalid format '%s' (expected DRIVER.PROPERTY=VALUE)", arg);
+    char name[128];
+    snprintf(name, sizeof(name), "%.*s", (int)(eq - arg), arg);
+    const char *v = eq + 1;
+    uint64_t n;
+    if (!strcmp(name, "mch.smbase-smram")) {
+        cli->cfg.mch.smbase_smram = parse_onoff("-global", "smbase-smram", v);
+    } else if (!strcmp(name, "mch.extended-tseg-mbytes")) {
+        if (!parse_u64(v, &n) || n > 0xFFFF)
+            die("-global", "Parameter 'extended-tseg-mbytes' expects uint16_t, not '%s'", v);
+        if (n > MCH_EXT_TSEG_MBYTES_MAX)
+            die("-global", "mch.extended-tseg-mbytes=%s: invalid extended-tseg-mbytes value", v);
+        cli->cfg.mch.ext_tseg_mbytes = (uint16_t)n;
+    } else if (!strcmp(name, "ICH9-LPC.x-smi-broadcast")) {
+        cli->cfg.lpc.smi_broadcast = parse_onoff("-global", "x-smi-broadcast", v);
+    } else if (!strcmp(name, "ICH9-LPC.x-smi-cpu-hotplug")) {
+        cli->cfg.lpc.smi_cpu_hotplug = parse_onoff("-global", "x-smi-cpu-hotplug", v);
+    } else if (!strcmp(name, "ICH9-LPC.x-smi-cpu-hotunplug")) {
+        cli->cfg.lpc.smi_cpu_hotunplug = parse_onoff("-global", "x-smi-cpu-hotunplug", v);
+    } else if (!strcmp(name, "ICH9-LPC.disable_s3") || !strcmp(name, "ICH9-LPC.disable_s4") ||
+               !strcmp(name, "ICH9-LPC.s4_val")) {
+        if (!parse_u64(v, &n) || n > 0xFF)
+            die("-global", "Parameter '%s' expects uint8_t, not '%s'", dot + 1, v);
+        if (!strcmp(name, "ICH9-LPC.disable_s3"))
+            cli->cfg.lpc.disable_s3 = (uint8_t)n;
+        else if (!strcmp(name, "ICH9-LPC.disable_s4"))
+            cli->cfg.lpc.disable_s4 = (uint8_t)n;
+        else
+            cli->cfg.lpc.s4_val = (uint8_t)n;
+    } else {
+        die("-global", "Property '%s' not found", name);
+    }
+}
+
+/* -fw_cfg name=NAME,file=PATH or name=NAME,string=STR (QEMU's spelling). */
+static void parse_fw_cfg(struct cli *cli, char *arg)
+{
+    struct kv kv[4];
+    unsigned n = split_options(arg, kv, 4);
+    const char *name = NULL, *file = NULL, *string = NULL;
+    for (unsigned k = 0; k < n; k++) {
+        if (!kv[k].value)
+            die("-fw_cfg", "Invalid parameter '%s'", kv[k].key);
+        if (!strcmp(kv[k].key, "name"))
+            name = kv[k].value;
+        else if (!strcmp(kv[k].key, "file"))
+            file = kv[k].value;
+        else if (!strcmp(kv[k].key, "string"))
+            string = kv[k].value;
+        else
+            die("-fw_cfg", "Invalid parameter '%s'", kv[k].key);
+    }
+    if (!name)
+        die("-fw_cfg", "invalid argument(s)");
+    if ((file != NULL) == (string != NULL))
+        die("-fw_cfg", "name=%s: exactly one of file= and string= is required", name);
+    if (cli->cfg.n_fw_cfg_items == MACHINE_MAX_FW_CFG_ITEMS)
+        die("-fw_cfg", "too many items (at most %u)", MACHINE_MAX_FW_CFG_ITEMS);
+    struct fw_cfg_item_config *it = &cli->cfg.fw_cfg_items[cli->cfg.n_fw_cfg_items++];
+    it->name = name;
+    if (file) {
+        it->data = xread_file(file, &it->len);
+    } else {
+        it->string = string;
+    }
+}
+
 static void open_log(struct cli *cli, const char *cats)
 {
     char *copy = xstrdup(cats);
@@ -292,9 +372,8 @@ static void open_log(struct cli *cli, const char *cats)
 int main(int argc, char **argv)
 {
     struct cli cli = { 0 };
-    cli.cfg.ram_bytes = 128ull << 20;
-    cli.cfg.cpus = 1;
-    cli.cfg.smm = true;
+    machine_config_default(&cli.cfg);
+    cli.cfg.max_cpus = 0; /* = cpus unless -smp says otherwise */
     const char *log_cats = NULL;
 
     for (int k = 1; k < argc; k++) {
@@ -356,10 +435,16 @@ int main(int argc, char **argv)
         } else if (!strcmp(opt, "-accel")) {
             if (strcmp(arg, "tcg"))
                 die("-accel", "'%s' is not available (use tcg)", arg);
+        } else if (!strcmp(opt, "-fw_cfg")) {
+            parse_fw_cfg(&cli, arg);
         } else if (!strcmp(opt, "-d")) {
             log_cats = arg;
         } else if (!strcmp(opt, "-D")) {
             cli.log_path = arg;
+        } else if (!strcmp(opt, "-global")) {
+            parse_global(&cli, arg);
+        } else if (!strcmp(opt, "-monitor")) {
+            cli.monitor_spec = arg;
         } else if (!strcmp(opt, "-seed")) {
             if (!parse_u64(arg, &cli.cfg.seed))
                 die("-seed", "'%s' is not a number", arg);
@@ -385,7 +470,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "smmvm: %s\n", err);
         return 1;
     }
+    struct monitor *mon = NULL;
+    if (cli.monitor_spec && strcmp(cli.monitor_spec, "none")) {
+        mon = monitor_open(m, cli.monitor_spec, err, sizeof(err));
+        if (!mon) {
+            fprintf(stderr, "smmvm: %s\n", err);
+            machine_free(m);
+            return 1;
+        }
+        machine_set_poll(m, monitor_poll, mon);
+    }
     int status = machine_run(m, 0);
+    for (unsigned k = 0; k < cli.cfg.n_fw_cfg_items; k++)
+        free((void *)cli.cfg.fw_cfg_items[k].data);
+    monitor_close(mon);
     machine_free(m);
     for (unsigned k = 0; k < cli.n_chardevs; k++)
         chardev_close(&cli.chardevs[k]);

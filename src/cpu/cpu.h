@@ -206,6 +206,15 @@ struct cpu {
     bool in_smm;
     bool init_latched;
     bool smi_nmi_blocked;  /* NMIs were already blocked when the SMI arrived */
+    /* I/O restart (cpu.md §4.7): the port access an SMI was raised by, as the
+     * registers were before it; io_smi_trap holds it until SMM entry. */
+    struct io_trap {
+        uint64_t rip, rcx, rsi, rdi;
+        uint32_t info; /* FEC0 layout: port 31:16, SZ32/16/8 bits 6:4, REP 3, STR 2, V 1, IN 0 */
+    } io_trap;
+    bool io_smi_trap;      /* the pending SMI came from the last port access */
+    bool io_trap_string, io_trap_rep; /* set by INS/OUTS around their port accesses */
+    bool io_restart_armed; /* this SMM entry saved valid I/O restart state */
     bool tcg_smm_compat;   /* -machine x-tcg-smm=on: QEMU-TCG deviations (cpu.md §4.8) */
     uint32_t smbase;
 

@@ -100,8 +100,20 @@ void cpu_smm_enter(struct cpu *c)
         m.rflags = rflags;
         m.io_restart = 0;
         m.auto_halt = halted ? 1 : 0;
-        m.io_trap_info = 0; /* no I/O trap captured: valid bit clear */
+        c->io_restart_armed = c->io_smi_trap;
+        if (c->io_smi_trap) {
+            /* The SMI came from this CPU's own port access: save the state
+             * before that instruction (iteration) so RSM can re-execute it. */
+            m.io_trap_info = c->io_trap.info;
+            m.io_restart_rip = c->io_trap.rip;
+            m.io_restart_rcx = c->io_trap.rcx;
+            m.io_restart_rsi = c->io_trap.rsi;
+            m.io_restart_rdi = c->io_trap.rdi;
+        } else {
+            m.io_trap_info = 0; /* valid bit clear; FEA0-FEB8 untouched */
+        }
     }
+    c->io_smi_trap = false;
     map_copy(c, map_addr, &m, true);
 
     /* Entry state (platform.md §6.4). */
@@ -198,8 +210,16 @@ void cpu_rsm(struct cpu *c)
     c->smi_nmi_blocked = false;
     c->in_smm = false;
     c->as = c->as_normal;
-    if (!c->tcg_smm_compat && (m.auto_halt & 1))
+    if (!c->tcg_smm_compat && c->io_restart_armed && m.io_restart == 0xFF) {
+        /* I/O instruction restart: back to the I/O instruction, as it was. */
+        c->rip = c->next_rip = m.io_restart_rip;
+        c->gpr[R_CX] = m.io_restart_rcx;
+        c->gpr[R_SI] = m.io_restart_rsi;
+        c->gpr[R_DI] = m.io_restart_rdi;
+    } else if (!c->tcg_smm_compat && (m.auto_halt & 1)) {
         c->state = CPU_HALTED;
+    }
+    c->io_restart_armed = false;
     cpu_tlb_flush(c);
     cpu_update_mode(c);
     c->block_exit = true;

@@ -154,16 +154,22 @@ void h_scas(struct cpu *c, const struct insn *i)
     string_run(c, i, step_scas, true);
 }
 
-void h_ins(struct cpu *c, const struct insn *i)
+static void string_io(struct cpu *c, const struct insn *i, string_step_fn step)
 {
     cpu_io_check(c, (uint16_t)c->gpr[R_DX], elem_size(i));
-    string_run(c, i, step_ins, false);
+    c->io_trap_string = true;
+    c->io_trap_rep = i->flags & (INSN_REP | INSN_REPNE);
+    string_run(c, i, step, false);
+    c->io_trap_string = c->io_trap_rep = false;
     c->block_exit = true;
+}
+
+void h_ins(struct cpu *c, const struct insn *i)
+{
+    string_io(c, i, step_ins);
 }
 
 void h_outs(struct cpu *c, const struct insn *i)
 {
-    cpu_io_check(c, (uint16_t)c->gpr[R_DX], elem_size(i));
-    string_run(c, i, step_outs, false);
-    c->block_exit = true;
+    string_io(c, i, step_outs);
 }

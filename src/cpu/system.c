@@ -475,18 +475,44 @@ void cpu_io_check(struct cpu *c, uint16_t port, unsigned size)
         GP0(c);
 }
 
+/* Records the instruction context of a port access; if the access makes an
+ * SMI pending on this CPU, SMM entry saves it for I/O restart (cpu.md §4.7). */
+static void io_trap_begin(struct cpu *c, uint16_t port, unsigned size, bool in)
+{
+    c->io_trap.rip = c->rip;
+    c->io_trap.rcx = c->gpr[R_CX];
+    c->io_trap.rsi = c->gpr[R_SI];
+    c->io_trap.rdi = c->gpr[R_DI];
+    c->io_trap.info = ((uint32_t)port << 16) | (size == 4 ? 0x40u : size == 2 ? 0x20u : 0x10u) |
+                      (c->io_trap_string ? 0x4u : 0) | (c->io_trap_rep ? 0x8u : 0) | 0x2u |
+                      (in ? 0x1u : 0);
+}
+
+static void io_trap_end(struct cpu *c, bool smi_was_pending)
+{
+    if (!smi_was_pending && c->smi_pending)
+        c->io_smi_trap = true;
+}
+
 uint32_t cpu_port_in(struct cpu *c, uint16_t port, unsigned size)
 {
     if (c->before_io)
         c->before_io(c->board, c);
-    return (uint32_t)mem_read(c->io, port, size);
+    bool was = c->smi_pending;
+    io_trap_begin(c, port, size, true);
+    uint32_t v = (uint32_t)mem_read(c->io, port, size);
+    io_trap_end(c, was);
+    return v;
 }
 
 void cpu_port_out(struct cpu *c, uint16_t port, unsigned size, uint32_t v)
 {
     if (c->before_io)
         c->before_io(c->board, c);
+    bool was = c->smi_pending;
+    io_trap_begin(c, port, size, false);
     mem_write(c->io, port, v, size);
+    io_trap_end(c, was);
 }
 
 static unsigned io_size(const struct insn *i)

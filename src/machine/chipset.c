@@ -156,6 +156,45 @@ static void apm_control_written(void *owner, uint8_t v)
     cs->apm_smis++;
 }
 
+/* ---- the 0x0CD8 hot-plug block: slot = APIC ID = CPU index for now ---- */
+
+static bool hp_present(void *owner, unsigned slot)
+{
+    const struct chipset *cs = owner;
+    return slot < cs->apic_bus.n && cs->apic_bus.cpus[slot];
+}
+
+static uint32_t hp_arch_id(void *owner, unsigned slot)
+{
+    const struct chipset *cs = owner;
+    return hp_present(owner, slot) ? cs->apic_bus.cpus[slot]->apic_id : slot;
+}
+
+static void hp_eject(void *owner, unsigned slot)
+{
+    struct chipset *cs = owner;
+    struct cpu *c = cs->apic_bus.cpus[slot];
+    /* The CPU leaves the machine: it never runs again and takes no more IPIs.
+     * Freeing the object and re-plugging come with device_del (issue 6). */
+    c->state = CPU_SHUTDOWN;
+    c->smi_pending = c->nmi_pending = c->init_latched = false;
+    c->yield = true;
+    cs->apic_bus.cpus[slot] = NULL;
+}
+
+static void hp_gpe(void *owner)
+{
+    struct chipset *cs = owner;
+    ich9_pm_set_gpe(&cs->pm, ICH9_GPE_CPU_HOTPLUG);
+}
+
+static const struct cpu_hotplug_hooks hotplug_hooks = {
+    .present = hp_present,
+    .arch_id = hp_arch_id,
+    .eject = hp_eject,
+    .gpe = hp_gpe,
+};
+
 void chipset_init(struct chipset *cs, const struct chipset_config *cfg, struct mem_system *sys,
                   struct mem_region *system, struct mem_region *io,
                   struct address_space *dma_as, const uint64_t *virtual_time)
@@ -186,6 +225,7 @@ void chipset_init(struct chipset *cs, const struct chipset_config *cfg, struct m
         .clock_ns = virtual_time,
     };
     fw_cfg_init(&cs->fw_cfg, &fc, sys, io, dma_as);
+    cpu_hotplug_init(&cs->hotplug, sys, io, cfg->max_cpus, &hotplug_hooks, cs, glog);
 }
 
 void chipset_free(struct chipset *cs)

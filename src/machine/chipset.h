@@ -13,6 +13,7 @@
 
 #include "cpu/apic.h"
 #include "hw/apm.h"
+#include "hw/cpu_hotplug.h"
 #include "hw/fw_cfg.h"
 #include "hw/ich9_pm.h"
 #include "hw/ioapic.h"
@@ -45,6 +46,7 @@ struct chipset {
     struct pit pit;
     struct rtc rtc;
     struct ioapic ioapic;
+    struct cpu_hotplug hotplug;
     struct apic_bus apic_bus;
     struct cpu *current; /* the CPU the scheduler runs now; NULL outside a CPU */
     const uint64_t *virtual_time;

@@ -1,9 +1,10 @@
 /*
  * machine.c - the Q35 board as far as it exists: RAM split below/above
  * 4 GiB, the BIOS image at the top of 4 GiB with its last 128 KiB below
- * 1 MiB, the PAM-controlled 0xC0000-0xFFFFF window (reset: all to PCI),
- * the per-CPU address spaces with QEMU's names, the debug console, the
- * debug-exit port, COM1, and the scheduler. Contract: platform.md §1.
+ * 1 MiB, the PCI host (0xCF8/0xCFC, ECAM), the MCH (PAM, SMRAM, TSEG,
+ * 0x9C) and the ICH9 LPC, the per-CPU address spaces with QEMU's names, the
+ * debug console, the debug-exit port, COM1, the scheduler and reset.
+ * Contract: platform.md §1, §2, §7.1.
  */
 #include "machine/machine.h"
 
@@ -22,6 +23,36 @@
 static void on_debug_exit(void *owner, int status)
 {
     machine_request_exit(owner, status);
+}
+
+void machine_config_default(struct machine_config *cfg)
+{
+    *cfg = (struct machine_config){
+        .ram_bytes = 128 * MiB,
+        .cpus = 1,
+        .max_cpus = 1,
+        .smm = true,
+        .mch = { .smbase_smram = true, .ext_tseg_mbytes = 16 },
+    };
+    ich9_lpc_props_default(&cfg->lpc);
+}
+
+void machine_request_reset(struct machine *m)
+{
+    m->reset_requested = true;
+    for (unsigned k = 0; k < m->n_cpus; k++)
+        m->cpus[k]->yield = true;
+}
+
+static void on_lpc_reset_request(void *owner)
+{
+    machine_request_reset(owner);
+}
+
+void machine_set_poll(struct machine *m, machine_poll_fn poll, void *opaque)
+{
+    m->poll = poll;
+    m->poll_opaque = opaque;
 }
 
 void machine_request_exit(struct machine *m, int status)
@@ -63,28 +94,6 @@ static void on_code_write(void *opaque, const uint8_t *host, unsigned len)
     block_cache_code_written(m->blocks, host, len);
 }
 
-/* PAM: 13 segments, four aliases each, all routed to PCI at reset
- * (platform.md §1.8; the MCH registers that switch them arrive with q35_mch). */
-static void build_pam(struct machine *m)
-{
-    for (unsigned s = 0; s < 13; s++) {
-        uint64_t start = s == 0 ? 0xF0000 : 0xC0000 + (s - 1) * 0x4000;
-        uint64_t size = s == 0 ? 0x10000 : 0x4000;
-        struct mem_region *ram = mem_region_alias(&m->mem, "pam-ram", m->ram, start, size);
-        struct mem_region *pci = mem_region_alias(&m->mem, "pam-pci", m->pci, start, size);
-        struct mem_region *rom = mem_region_alias(&m->mem, "pam-rom", m->ram, start, size);
-        struct mem_region *pci_w = mem_region_alias(&m->mem, "pam-pci", m->ram, start, size);
-        mem_region_set_readonly(rom, true);
-        mem_region_set_enabled(ram, false);
-        mem_region_set_enabled(rom, false);
-        mem_region_set_enabled(pci_w, false);
-        mem_region_add(m->system, ram, start, 1);
-        mem_region_add(m->system, pci, start, 1);
-        mem_region_add(m->system, rom, start, 1);
-        mem_region_add(m->system, pci_w, start, 1);
-    }
-}
-
 static bool load_bios(struct machine *m, char *err, size_t err_size)
 {
     size_t size;
@@ -109,10 +118,35 @@ static bool load_bios(struct machine *m, char *err, size_t err_size)
     return true;
 }
 
+/* PMBASE, ACPI_CTRL or GEN_PMCON_1 changed (platform.md §3.1, §3.7). */
+static void on_lpc_pm_change(void *opaque, struct ich9_lpc *lpc)
+{
+    struct machine *m = opaque;
+    const uint8_t *b = lpc->cfg.bytes;
+    uint32_t pmbase = (uint32_t)b[0x40] | ((uint32_t)b[0x41] << 8);
+    chipset_lpc_changed(&m->chipset, pmbase, b[0x44], lpc->pm_hook_gen_pmcon,
+                        b[0xA0] & ICH9_LPC_GEN_PMCON_1_SMI_LOCK);
+}
+
 struct machine *machine_create(const struct machine_config *cfg, char *err, size_t err_size)
 {
     if (cfg->ram_bytes < 32 * MiB) {
         snprintf(err, err_size, "-m: RAM size below 32 MiB is not supported");
+        return NULL;
+    }
+    /* smmvm-defined start-up limits (platform.md §1.5). */
+    uint64_t tolud = cfg->ram_bytes >= 0xB0000000ull ? 0x80000000ull : cfg->ram_bytes;
+    if (cfg->mch.ext_tseg_mbytes > MCH_EXT_TSEG_MBYTES_MAX) {
+        snprintf(err, err_size, "-global mch.extended-tseg-mbytes=%u: invalid extended-tseg-mbytes value",
+                 cfg->mch.ext_tseg_mbytes);
+        return NULL;
+    }
+    if ((uint64_t)cfg->mch.ext_tseg_mbytes * MiB >= tolud - 1 * MiB) {
+        snprintf(err, err_size,
+                 "-global mch.extended-tseg-mbytes=%u: an extended TSEG of %u MiB does not fit below "
+                 "TOLUD (%llu MiB of RAM below 4 GiB)",
+                 cfg->mch.ext_tseg_mbytes, cfg->mch.ext_tseg_mbytes,
+                 (unsigned long long)(tolud / MiB));
         return NULL;
     }
     if (cfg->cpus == 0 || cfg->cpus > MACHINE_MAX_CPUS || cfg->max_cpus > MACHINE_MAX_CPUS ||
@@ -141,13 +175,19 @@ struct machine *machine_create(const struct machine_config *cfg, char *err, size
                        4 * GiB, 0);
     m->pci = mem_region_container(&m->mem, "pci", UINT64_MAX);
     mem_region_add(m->system, m->pci, 0, -1);
-    build_pam(m);
+    /* Option-ROM space below the BIOS (QEMU pc_memory_init): read-only, so with PAM routing
+     * 0xC0000-0xDFFFF to PCI reads return its zeroes and writes are lost, as on QEMU. */
+    mem_region_add(m->pci, mem_region_rom(&m->mem, "pc.rom", 128 * KiB), 0xC0000, 1);
     if (!load_bios(m, err, err_size)) {
         machine_free(m);
         return NULL;
     }
     m->smram = mem_region_container(&m->mem, "smram", 4 * GiB);
     m->io_root = mem_region_container(&m->mem, "io", 0x10000);
+    pci_host_init(&m->pci_host, &m->mem, m->io_root, m->system);
+    q35_mch_init(&m->mch, &cfg->mch, &m->mem, &m->pci_host, m->system, m->pci, m->ram, m->smram,
+                 m->below_4g_bytes, cfg->log_guest_errors ? cfg->log : NULL);
+    ich9_lpc_init(&m->lpc, &cfg->lpc, &m->pci_host, on_lpc_reset_request, m);
 
     m->blocks = block_cache_create();
     for (unsigned k = 0; k < cfg->cpus; k++) {
@@ -165,6 +205,33 @@ struct machine *machine_create(const struct machine_config *cfg, char *err, size
         m->as_cpu_smm[k] = mem_space_create(&m->mem, name, root);
     }
     m->as_io = mem_space_create(&m->mem, "I/O", m->io_root);
+    struct chipset_config cc = {
+        .smm = cfg->smm,
+        .ram_below_4g_bytes = m->below_4g_bytes,
+        .ram_above_4g_bytes = m->above_4g_bytes,
+        .boot_cpus = cfg->cpus,
+        .max_cpus = cfg->max_cpus, /* APIC IDs are CPU indexes, so the limit is maxcpus */
+        .smi_broadcast = cfg->lpc.smi_broadcast,
+        .smi_cpu_hotplug = cfg->lpc.smi_cpu_hotplug,
+        .smi_cpu_hotunplug = cfg->lpc.smi_cpu_hotunplug,
+        .disable_s3 = cfg->lpc.disable_s3,
+        .disable_s4 = cfg->lpc.disable_s4,
+        .s4_val = cfg->lpc.s4_val,
+        .log = cfg->log,
+        .log_guest_errors = cfg->log_guest_errors,
+    };
+    chipset_init(&m->chipset, &cc, &m->mem, m->system, m->io_root, m->as_memory, &m->virtual_time);
+    ich9_lpc_set_pm_hook(&m->lpc, on_lpc_pm_change, m);
+    for (unsigned k = 0; k < cfg->n_fw_cfg_items; k++) {
+        const struct fw_cfg_item_config *it = &cfg->fw_cfg_items[k];
+        enum fw_cfg_error e = it->data ? fw_cfg_add_file(&m->chipset.fw_cfg, it->name, it->data, it->len)
+                                       : fw_cfg_add_string(&m->chipset.fw_cfg, it->name, it->string);
+        if (e) {
+            snprintf(err, err_size, "-fw_cfg name=%s: %s", it->name, fw_cfg_strerror(e));
+            machine_free(m);
+            return NULL;
+        }
+    }
 
     for (unsigned k = 0; k < cfg->n_debugcons; k++)
         debugcon_init(&m->debugcon[k], &m->mem, m->io_root, cfg->debugcons[k].port, cfg->debugcons[k].out);
@@ -184,6 +251,7 @@ struct machine *machine_create(const struct machine_config *cfg, char *err, size
         c->log = cfg->log;
         c->log_guest_errors = cfg->log_guest_errors;
         c->tcg_smm_compat = cfg->tcg_smm_compat;
+        chipset_add_cpu(&m->chipset, c);
         m->cpus[k] = c;
     }
     m->n_cpus = cfg->cpus;
@@ -198,13 +266,21 @@ void machine_free(struct machine *m)
         free(m->cpus[k]->scratch);
         free(m->cpus[k]);
     }
+    if (m->chipset.virtual_time)
+        chipset_free(&m->chipset);
     block_cache_free(m->blocks);
     mem_system_free(&m->mem);
     free(m);
 }
 
+/* System reset (platform.md §7.1): every device's reset hook, then the CPUs. RAM, PAM and
+ * the storage-only registers are kept. */
 void machine_reset(struct machine *m)
 {
+    pci_host_reset(&m->pci_host);
+    q35_mch_reset(&m->mch);
+    chipset_reset(&m->chipset);
+    ich9_lpc_reset(&m->lpc);
     for (unsigned k = 0; k < m->n_cpus; k++)
         cpu_reset(m->cpus[k], k == 0);
     m->reset_requested = false;
@@ -214,16 +290,24 @@ int machine_run(struct machine *m, uint64_t max_ticks)
 {
     uint64_t deadline = max_ticks ? m->virtual_time + max_ticks : UINT64_MAX;
     while (!m->exit_requested && m->virtual_time < deadline) {
+        if (m->reset_requested)
+            machine_reset(m);
         bool ran = false;
         uint64_t round_max = 0;
         uint64_t quantum = m->n_cpus == 1 ? 1u << 20 : QUANTUM_TICKS;
         if (deadline - m->virtual_time < quantum)
             quantum = deadline - m->virtual_time;
+        /* Never run past the next timer: interrupts arrive at their exact tick. */
+        uint64_t next_event = chipset_next_deadline(&m->chipset);
+        if (next_event > m->virtual_time && next_event - m->virtual_time < quantum)
+            quantum = next_event - m->virtual_time;
         for (unsigned k = 0; k < m->n_cpus && !m->exit_requested; k++) {
             struct cpu *c = m->cpus[k];
             if (!cpu_wants_to_run(c))
                 continue;
+            m->chipset.current = c;
             uint64_t t = cpu_run(c, quantum);
+            m->chipset.current = NULL;
             if (t > round_max)
                 round_max = t;
             ran = true;
@@ -235,11 +319,27 @@ int machine_run(struct machine *m, uint64_t max_ticks)
             continue;
         }
         if (!ran) {
-            /* Every CPU is halted or waiting, and no timer exists yet. */
+            /* Idle: time jumps to the next timer, if any (cpu.md §5.9). */
+            uint64_t next = chipset_next_deadline(&m->chipset);
+            if (next != UINT64_MAX && next < deadline) {
+                if (next > m->virtual_time)
+                    m->virtual_time = next;
+                chipset_advance(&m->chipset, m->virtual_time);
+                if (m->poll) /* the monitor stays served while halted CPUs skip ahead */
+                    m->poll(m->poll_opaque, false);
+                continue;
+            }
+            /* Every CPU is halted or waiting, and no timer exists yet: only the monitor can
+             * still change anything, so serve it (host time passes, virtual time does not). */
+            if (m->poll && m->poll(m->poll_opaque, true))
+                continue;
             fprintf(stderr, "smmvm: all CPUs are halted and nothing can wake them; stopping\n");
             break;
         }
         m->virtual_time += round_max ? round_max : 1;
+        chipset_advance(&m->chipset, m->virtual_time);
+        if (m->poll)
+            m->poll(m->poll_opaque, false);
     }
     return m->exit_status;
 }

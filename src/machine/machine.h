@@ -13,7 +13,11 @@
 #include "hw/chardev.h"
 #include "hw/debug_exit.h"
 #include "hw/debugcon.h"
+#include "hw/ich9_lpc.h"
+#include "hw/pci.h"
+#include "hw/q35_mch.h"
 #include "hw/uart.h"
+#include "machine/chipset.h"
 #include "mem/memory.h"
 
 #define MACHINE_MAX_CPUS 255
@@ -23,6 +27,15 @@ struct debugcon_config {
     uint16_t port;
     struct chardev *out;
 };
+
+/* -fw_cfg name=NAME,file=PATH | name=NAME,string=STR */
+struct fw_cfg_item_config {
+    const char *name;
+    const uint8_t *data; /* file contents, or NULL for a string */
+    size_t len;
+    const char *string;
+};
+#define MACHINE_MAX_FW_CFG_ITEMS 16
 
 struct machine_config {
     uint64_t ram_bytes;
@@ -41,7 +54,19 @@ struct machine_config {
     FILE *log;
     bool log_guest_errors;
     uint64_t seed;
+    struct fw_cfg_item_config fw_cfg_items[MACHINE_MAX_FW_CFG_ITEMS];
+    unsigned n_fw_cfg_items;
+    struct q35_mch_props mch;     /* -global mch.* */
+    struct ich9_lpc_props lpc;    /* -global ICH9-LPC.* */
 };
+
+/* Fills the defaults main.c starts from (and tests use). */
+void machine_config_default(struct machine_config *cfg);
+
+/* Called between scheduler rounds (idle = false, must not block) and, when every CPU is
+ * halted, with idle = true (may wait for host input). Returns false when nothing can
+ * ever arrive any more (e.g. the monitor's stdin reached EOF). */
+typedef bool (*machine_poll_fn)(void *opaque, bool idle);
 
 struct machine {
     struct machine_config cfg;
@@ -60,6 +85,13 @@ struct machine {
     unsigned n_debugcons;
     struct debug_exit debug_exit;
     struct uart uart;
+    struct pci_host pci_host;
+    struct q35_mch mch;
+    struct ich9_lpc lpc;
+    struct chipset chipset; /* APM, PM block, fw_cfg, interrupt controllers, timers, APIC bus */
+
+    machine_poll_fn poll;
+    void *poll_opaque;
 
     uint64_t virtual_time; /* ns; one retired instruction = one tick = 1 ns */
     bool exit_requested;
@@ -75,5 +107,8 @@ void machine_reset(struct machine *m);
  * max_ticks of virtual time have passed (0 = no limit). Returns the exit status. */
 int machine_run(struct machine *m, uint64_t max_ticks);
 void machine_request_exit(struct machine *m, int status);
+/* A system reset at the end of the current scheduler round (0xCF9, monitor). */
+void machine_request_reset(struct machine *m);
+void machine_set_poll(struct machine *m, machine_poll_fn poll, void *opaque);
 
 #endif
