@@ -69,7 +69,10 @@ static void print_help(FILE *out)
           "info mtree [-f] [-D]    -- the memory-region tree (disabled regions included);\n"
           "                           -f: the flattened views\n"
           "info pci                -- the PCI functions\n"
-          "info smram              -- SMRAM registers (0x9C, 0x9D, 0x9E, 0x50, TSEG), CPU SMBASEs\n"
+          "info smram              -- SMRAM registers (0x9C, 0x9D, 0x9E, 0x50, TSEG), the negotiated\n"
+          "                           SMI features, each CPU's SMBASE and whether it is in SMRAM\n"
+          "info cpus               -- every CPU: APIC ID, run state, SMM, SMBASE, RIP\n"
+          "info registers [-a]     -- the registers of CPU 0 (-a: of every CPU)\n"
           "system_reset            -- reset the system (platform.md §7.1)\n"
           "quit                    -- quit the emulator\n",
           out);
@@ -87,10 +90,56 @@ static unsigned split_words(char *s, char **words, unsigned max)
     return n;
 }
 
+static const char *run_state_name(const struct cpu *c)
+{
+    switch (c->state) {
+    case CPU_RUNNING: return "running";
+    case CPU_HALTED: return "halted";
+    case CPU_WAIT_SIPI: return "wait-for-sipi";
+    default: return "shutdown";
+    }
+}
+
+/* Is [addr, addr+len) SMRAM: a black hole for non-SMM accesses and RAM for SMM? */
+static bool range_is_smram(struct machine *m, unsigned cpu, uint64_t addr, uint64_t len)
+{
+    for (uint64_t a = addr; a < addr + len; a += 0x1000) {
+        const struct flat_range *n = mem_space_lookup(m->as_memory, a);
+        const struct flat_range *s = mem_space_lookup(m->as_cpu_smm[cpu], a);
+        if (!n || n->mr->kind != MEM_BLACKHOLE || !s || s->mr->kind != MEM_RAM)
+            return false;
+    }
+    return true;
+}
+
+static void print_cpus(struct machine *m, FILE *out)
+{
+    for (unsigned k = 0; k < m->n_cpus; k++) {
+        const struct cpu *c = m->cpus[k];
+        fprintf(out, "%c CPU #%u: apic_id=%u state=%s smm=%s smbase=0x%08x rip=0x%016llx%s\n",
+                k == 0 ? '*' : ' ', k, c->apic_id, run_state_name(c), c->in_smm ? "yes" : "no",
+                c->smbase, (unsigned long long)c->rip,
+                c->smi_pending ? " smi-pending" : "");
+    }
+}
+
 static void cmd_info(struct machine *m, char **w, unsigned n, FILE *out)
 {
     if (n < 2) {
-        fputs("info: missing item (mtree, pci, smram)\n", out);
+        fputs("info: missing item (mtree, pci, smram, cpus, registers)\n", out);
+        return;
+    }
+    if (!strcmp(w[1], "cpus") || !strcmp(w[1], "registers")) {
+        bool all = n == 3 && !strcmp(w[2], "-a");
+        if (n > 3 || (n == 3 && !all) || (all && w[1][0] == 'c')) {
+            fprintf(out, "info %s: unexpected argument '%s'\n", w[1], w[2]);
+            return;
+        }
+        if (w[1][0] == 'c')
+            print_cpus(m, out);
+        else
+            for (unsigned k = 0; k < (all ? m->n_cpus : 1); k++)
+                cpu_print_registers(m->cpus[k], out);
         return;
     }
     if (!strcmp(w[1], "mtree")) {
@@ -120,12 +169,23 @@ static void cmd_info(struct machine *m, char **w, unsigned n, FILE *out)
             pci_print_info(&m->pci_host, out);
         } else {
             q35_mch_print_smram(&m->mch, out);
-            for (unsigned k = 0; k < m->n_cpus; k++)
-                fprintf(out, "cpu%u: SMBASE 0x%08x, %s\n", k, m->cpus[k]->smbase,
-                        m->cpus[k]->in_smm ? "in SMM" : "not in SMM");
+            const struct fw_cfg *fw = &m->chipset.fw_cfg;
+            fprintf(out, "SMI features: host 0x%llx, negotiated 0x%llx (%s)\n",
+                    (unsigned long long)fw_cfg_smi_host_features(fw),
+                    (unsigned long long)fw_cfg_smi_negotiated(fw),
+                    fw_cfg_smi_is_locked(fw) ? "locked" : "not negotiated");
+            for (unsigned k = 0; k < m->n_cpus; k++) {
+                uint32_t b = m->cpus[k]->smbase;
+                /* The entry point and the save area must both be SMRAM (DESIGN.md, audit). */
+                bool in = range_is_smram(m, k, (uint64_t)b + 0x8000, 0x1000) &&
+                          range_is_smram(m, k, (uint64_t)b + 0xF000, 0x1000);
+                fprintf(out, "cpu%u: SMBASE 0x%08x, %s, %s\n", k, b,
+                        m->cpus[k]->in_smm ? "in SMM" : "not in SMM",
+                        in ? "entry and save area in SMRAM" : "entry or save area NOT in SMRAM");
+            }
         }
     } else {
-        fprintf(out, "info: unknown item '%s' (mtree, pci, smram)\n", w[1]);
+        fprintf(out, "info: unknown item '%s' (mtree, pci, smram, cpus, registers)\n", w[1]);
     }
 }
 

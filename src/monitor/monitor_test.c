@@ -110,7 +110,22 @@ static void test_info_mtree_after_lock_shows_black_hole_and_window(void **state)
     t = run(f, "info smram");
     assert_non_null(strstr(t, "0x9c: 0x02 C (locked"));
     assert_non_null(strstr(t, "TSEG: 0x07000000-0x07ffffff (16 MiB)"));
-    assert_non_null(strstr(t, "cpu0: SMBASE 0x00030000, not in SMM\n"));
+    /* Locked window: the default SMBASE's entry and save area are SMRAM now. */
+    assert_non_null(
+        strstr(t, "cpu0: SMBASE 0x00030000, not in SMM, entry and save area in SMRAM\n"));
+    assert_non_null(strstr(t, "SMI features: host 0x7, negotiated 0x0 (not negotiated)\n"));
+}
+
+static void test_info_cpus_and_registers_show_every_cpu(void **state)
+{
+    struct fixture *f = *state;
+    const char *t = run(f, "info cpus");
+    assert_non_null(strstr(t, "* CPU #0: apic_id=0 state=running smm=no smbase=0x00030000 "
+                              "rip=0x000000000000fff0\n"));
+    t = run(f, "info registers");
+    assert_non_null(strstr(t, "CPU#0\n"));
+    assert_non_null(strstr(t, "RIP=000000000000fff0"));
+    assert_string_equal(run(f, "info cpus -a"), "info cpus: unexpected argument '-a'\n");
 }
 
 static void test_info_pci_lists_both_functions(void **state)
@@ -131,9 +146,9 @@ static void test_bad_input_gets_one_error_line(void **state)
 {
     struct fixture *f = *state;
     assert_string_equal(run(f, "frobnicate"), "unknown command: 'frobnicate' (try 'help')\n");
-    assert_string_equal(run(f, "info"), "info: missing item (mtree, pci, smram)\n");
+    assert_string_equal(run(f, "info"), "info: missing item (mtree, pci, smram, cpus, registers)\n");
     assert_string_equal(run(f, "info registers-of-doom"),
-                        "info: unknown item 'registers-of-doom' (mtree, pci, smram)\n");
+                        "info: unknown item 'registers-of-doom' (mtree, pci, smram, cpus, registers)\n");
     assert_string_equal(run(f, "info mtree -x"),
                         "info mtree: invalid argument '-x' (only -f and -D are supported)\n");
     assert_string_equal(run(f, "quit now"), "quit: unexpected argument 'now'\n");
@@ -270,6 +285,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_info_mtree_names_views_and_regions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_info_mtree_after_lock_shows_black_hole_and_window,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_info_cpus_and_registers_show_every_cpu, setup, teardown),
         cmocka_unit_test_setup_teardown(test_info_pci_lists_both_functions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input_gets_one_error_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_system_reset_lifts_locks_keeps_pam, setup, teardown),
