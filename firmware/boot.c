@@ -129,6 +129,9 @@ static void discover_cpus(void)
     }
     bs.possible = P;
     uint32_t me = cpu_apic_id();
+    /* The counting loop left the selector out of range, where the block ignores
+     * command writes (platform.md §5.3): select slot 0 first. */
+    outl(CPUHP_SEL, 0);
     outb(CPUHP_CMD, CPUHP_CMD_GET_ARCH_ID);
     for (uint32_t s = 0; s < P; s++) {
         outl(CPUHP_SEL, s);

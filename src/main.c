@@ -170,8 +170,14 @@ static void parse_smp(struct cli *cli, char *arg)
             cli->cfg.cpus = (unsigned)v;
         else if (!strcmp(key, "maxcpus"))
             cli->cfg.max_cpus = (unsigned)v;
-        else if (!strcmp(key, "sockets") || !strcmp(key, "cores") || !strcmp(key, "threads"))
-            ; /* topology is accepted; APIC IDs follow the CPU index until hot-plug arrives */
+        else if (!strcmp(key, "sockets"))
+            cli->cfg.sockets = (unsigned)v;
+        else if (!strcmp(key, "cores"))
+            cli->cfg.cores = (unsigned)v;
+        else if (!strcmp(key, "threads"))
+            cli->cfg.threads = (unsigned)v;
+        else if (!strcmp(key, "dies"))
+            ; /* accepted; a die level above 1 does not exist on q35 */
         else
             die("-smp", "Parameter '%s' is unexpected", key);
     }
@@ -455,6 +461,24 @@ int main(int argc, char **argv)
     }
     if (cli.cfg.max_cpus == 0)
         cli.cfg.max_cpus = cli.cfg.cpus;
+    {
+        /* QEMU 7.2 rules: missing counts are derived, cores preferred over sockets. */
+        struct machine_config *c = &cli.cfg;
+        unsigned t = c->threads ? c->threads : 1;
+        if (!c->cores)
+            c->cores = c->max_cpus / ((c->sockets ? c->sockets : 1) * t);
+        if (!c->cores)
+            c->cores = 1;
+        if (!c->sockets)
+            c->sockets = c->max_cpus / (c->cores * t);
+        if (!c->sockets)
+            c->sockets = 1;
+        c->threads = t;
+        if (c->sockets * c->cores * c->threads != c->max_cpus)
+            die("-smp", "Invalid CPU topology: product of the hierarchy must match maxcpus: "
+                        "sockets (%u) * dies (1) * cores (%u) * threads (%u) != maxcpus (%u)",
+                c->sockets, c->cores, c->threads, c->max_cpus);
+    }
     if (log_cats)
         open_log(&cli, log_cats);
     cli.cfg.log = stderr;

@@ -238,6 +238,10 @@ struct cpu {
     uint64_t *virtual_time; /* machine clock, for RDTSC */
     unsigned index;         /* CPU number in the machine */
     uint32_t apic_id;
+    /* -smp topology, for CPUID leaves 1 and 0xB (the IDs pack thread, core,
+     * socket from bit 0 up, each as wide as its count needs, as QEMU does). */
+    uint8_t topo_thread_bits, topo_core_bits;
+    uint16_t topo_threads, topo_cores;
 
     struct lapic apic;
     struct apic_bus *apic_bus;     /* NULL: a lone CPU (unit tests) */

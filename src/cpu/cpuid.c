@@ -56,20 +56,30 @@ void cpu_cpuid(struct cpu *c)
     case 1:
         r[0] = (CPUID_FAMILY << 8) | ((CPUID_MODEL & 0xF) << 4) | CPUID_STEPPING |
                ((CPUID_MODEL >> 4) << 16);
-        r[1] = (c->apic_id << 24) | (1u << 16) | (8u << 8);
+    {
+        unsigned per_pkg = 1u << (c->topo_thread_bits + c->topo_core_bits);
+        r[1] = (c->apic_id << 24) | ((per_pkg > 255 ? 255 : per_pkg) << 16) | (8u << 8);
         r[2] = feature_reg(2);
         r[3] = feature_reg(1);
+        if ((uint32_t)c->topo_threads * (c->topo_cores ? c->topo_cores : 1) > 1)
+            r[3] |= 1u << 28; /* HTT: more than one logical CPU per package */
         break;
+    }
     case 4: /* deterministic cache parameters: no cache levels described */
-    case 0xB: /* topology: one thread per core, one core per package for now */
-        if (leaf == 0xB && sub == 0) {
-            r[0] = 0;
-            r[1] = 1;
+        break;
+    case 0xB: /* extended topology: level 0 SMT, level 1 core, then invalid */
+        if (sub == 0) {
+            r[0] = c->topo_thread_bits;
+            r[1] = c->topo_threads ? c->topo_threads : 1;
             r[2] = 0x100 | sub;
-        } else if (leaf == 0xB) {
+        } else if (sub == 1) {
+            r[0] = (uint32_t)c->topo_thread_bits + c->topo_core_bits;
+            r[1] = (uint32_t)(c->topo_threads ? c->topo_threads : 1) * (c->topo_cores ? c->topo_cores : 1);
+            r[2] = 0x200 | sub;
+        } else {
             r[2] = sub;
         }
-        r[3] = leaf == 0xB ? c->apic_id : 0;
+        r[3] = c->apic_id;
         break;
     case 0x80000000:
         r[0] = max_ext;

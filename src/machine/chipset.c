@@ -167,7 +167,7 @@ static bool hp_present(void *owner, unsigned slot)
 static uint32_t hp_arch_id(void *owner, unsigned slot)
 {
     const struct chipset *cs = owner;
-    return hp_present(owner, slot) ? cs->apic_bus.cpus[slot]->apic_id : slot;
+    return slot < CPU_HOTPLUG_MAX_SLOTS ? cs->slot_apic_id[slot] : 0;
 }
 
 static void hp_eject(void *owner, unsigned slot)
@@ -225,7 +225,7 @@ void chipset_init(struct chipset *cs, const struct chipset_config *cfg, struct m
         .clock_ns = virtual_time,
     };
     fw_cfg_init(&cs->fw_cfg, &fc, sys, io, dma_as);
-    cpu_hotplug_init(&cs->hotplug, sys, io, cfg->max_cpus, &hotplug_hooks, cs, glog);
+    cpu_hotplug_init(&cs->hotplug, sys, io, cfg->n_slots, &hotplug_hooks, cs, glog);
 }
 
 void chipset_free(struct chipset *cs)

@@ -29,7 +29,9 @@ struct mem_system;
 struct chipset_config {
     bool smm;
     uint64_t ram_below_4g_bytes, ram_above_4g_bytes;
-    unsigned boot_cpus, max_cpus;
+    unsigned boot_cpus;
+    unsigned max_cpus;  /* fw_cfg MAX_CPUS: highest possible APIC ID + 1 */
+    unsigned n_slots;   /* possible CPUs (-smp maxcpus): hot-plug slots */
     bool smi_broadcast, smi_cpu_hotplug, smi_cpu_hotunplug;
     bool disable_s3, disable_s4;
     unsigned s4_val;
@@ -47,6 +49,7 @@ struct chipset {
     struct rtc rtc;
     struct ioapic ioapic;
     struct cpu_hotplug hotplug;
+    uint32_t slot_apic_id[CPU_HOTPLUG_MAX_SLOTS]; /* possible-CPU list, by slot */
     struct apic_bus apic_bus;
     struct cpu *current; /* the CPU the scheduler runs now; NULL outside a CPU */
     const uint64_t *virtual_time;

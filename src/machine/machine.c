@@ -37,6 +37,22 @@ void machine_config_default(struct machine_config *cfg)
     ich9_lpc_props_default(&cfg->lpc);
 }
 
+static unsigned bits_for(unsigned count)
+{
+    unsigned b = 0;
+    while ((1u << b) < count)
+        b++;
+    return b;
+}
+
+uint32_t machine_apic_id(const struct machine_config *cfg, unsigned k)
+{
+    unsigned threads = cfg->threads ? cfg->threads : 1, cores = cfg->cores ? cfg->cores : 1;
+    unsigned tb = bits_for(threads), cb = bits_for(cores);
+    unsigned thread = k % threads, core = (k / threads) % cores, socket = k / (threads * cores);
+    return (socket << (tb + cb)) | (core << tb) | thread;
+}
+
 void machine_request_reset(struct machine *m)
 {
     m->reset_requested = true;
@@ -210,7 +226,9 @@ struct machine *machine_create(const struct machine_config *cfg, char *err, size
         .ram_below_4g_bytes = m->below_4g_bytes,
         .ram_above_4g_bytes = m->above_4g_bytes,
         .boot_cpus = cfg->cpus,
-        .max_cpus = cfg->max_cpus, /* APIC IDs are CPU indexes, so the limit is maxcpus */
+        /* fw_cfg's MAX_CPUS is the highest possible APIC ID + 1 (platform.md §4.4). */
+        .max_cpus = machine_apic_id(cfg, cfg->max_cpus - 1) + 1,
+        .n_slots = cfg->max_cpus,
         .smi_broadcast = cfg->lpc.smi_broadcast,
         .smi_cpu_hotplug = cfg->lpc.smi_cpu_hotplug,
         .smi_cpu_hotunplug = cfg->lpc.smi_cpu_hotunplug,
@@ -222,6 +240,18 @@ struct machine *machine_create(const struct machine_config *cfg, char *err, size
     };
     chipset_init(&m->chipset, &cc, &m->mem, m->system, m->io_root, m->as_memory, &m->virtual_time);
     ich9_lpc_set_pm_hook(&m->lpc, on_lpc_pm_change, m);
+    for (unsigned k = 0; k < cfg->max_cpus && k < CPU_HOTPLUG_MAX_SLOTS; k++)
+        m->chipset.slot_apic_id[k] = machine_apic_id(cfg, k);
+    /* CMOS bytes firmware reads (platform.md §1.9). */
+    uint64_t low64k = (m->below_4g_bytes - 16 * MiB) / (64 * KiB);
+    if (low64k > 0xFFFF)
+        low64k = 0xFFFF;
+    rtc_cmos_set(&m->chipset.rtc, 0x34, (uint8_t)low64k);
+    rtc_cmos_set(&m->chipset.rtc, 0x35, (uint8_t)(low64k >> 8));
+    uint64_t high64k = m->above_4g_bytes / (64 * KiB);
+    for (unsigned k = 0; k < 3; k++)
+        rtc_cmos_set(&m->chipset.rtc, 0x5B + k, (uint8_t)(high64k >> (8 * k)));
+    rtc_cmos_set(&m->chipset.rtc, 0x5F, (uint8_t)(cfg->cpus - 1));
     for (unsigned k = 0; k < cfg->n_fw_cfg_items; k++) {
         const struct fw_cfg_item_config *it = &cfg->fw_cfg_items[k];
         enum fw_cfg_error e = it->data ? fw_cfg_add_file(&m->chipset.fw_cfg, it->name, it->data, it->len)
@@ -245,6 +275,13 @@ struct machine *machine_create(const struct machine_config *cfg, char *err, size
     for (unsigned k = 0; k < cfg->cpus; k++) {
         struct cpu *c = xcalloc(1, sizeof(*c));
         cpu_init(c, k, m->blocks, m->as_cpu_memory[k], m->as_cpu_smm[k], m->as_io);
+        unsigned threads = cfg->threads ? cfg->threads : 1, cores = cfg->cores ? cfg->cores : 1;
+        c->apic_id = machine_apic_id(cfg, k);
+        c->topo_threads = (uint16_t)threads;
+        c->topo_cores = (uint16_t)cores;
+        c->topo_thread_bits = (uint8_t)bits_for(threads);
+        c->topo_core_bits = (uint8_t)bits_for(cores);
+        cpu_reset(c, k == 0); /* again, so the APIC ID register holds the topology ID */
         c->virtual_time = &m->virtual_time;
         c->on_shutdown = on_cpu_shutdown;
         c->machine = m;

@@ -42,6 +42,7 @@ struct machine_config {
     const char *bios_path;
     unsigned cpus;
     unsigned max_cpus;
+    unsigned sockets, cores, threads; /* 0: derived (QEMU 7.2 prefers cores) */
     bool smm;
     bool tcg_smm_compat;
     bool no_reboot;
@@ -107,6 +108,9 @@ void machine_reset(struct machine *m);
  * max_ticks of virtual time have passed (0 = no limit). Returns the exit status. */
 int machine_run(struct machine *m, uint64_t max_ticks);
 void machine_request_exit(struct machine *m, int status);
+/* APIC ID of the CPU with index (slot) `k`: thread, core and socket fields
+ * packed from bit 0 up, each as wide as its count needs (QEMU's rule). */
+uint32_t machine_apic_id(const struct machine_config *cfg, unsigned k);
 /* A system reset at the end of the current scheduler round (0xCF9, monitor). */
 void machine_request_reset(struct machine *m);
 void machine_set_poll(struct machine *m, machine_poll_fn poll, void *opaque);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # smmvm_boot.sh - boots smmfw with its test payload on smmvm, in both SMM
 # semantics (hardware default and -machine q35,x-tcg-smm=on) and with 1, 2, 4
-# and 8 CPUs, and checks the firmware.md §12 lines: negotiation, one
+# and 8 CPUs (and a 2-socket x 3-core topology), and checks the firmware.md §12 lines: negotiation, one
 # "relocated" line per CPU into its own TSEG tile, all three locks, and the
 # payload's "ready" with the window reading all-ones from the OS.
 # The QMP-driven hot-plug scenarios (tests/fw/run.py) need smmvm's QMP, which
@@ -62,6 +62,16 @@ for machine in q35 q35,x-tcg-smm=on; do
         check "$name" "$log" "$cpus"
     done
 done
+# A topology whose APIC IDs are not contiguous (2 sockets x 3 cores: 0 1 2 4 5 6).
+boot q35 6,sockets=2,cores=3 "$tmp/topo.log"
+check "smmfw-boot q35 -smp 6,sockets=2,cores=3" "$tmp/topo.log" 6
+if grep -q '^smmfw: cpu slot=3 apic=4 present=1$' "$tmp/topo.log"; then
+    echo "PASS smmfw-boot topology apic ids"
+    passed=$((passed + 1))
+else
+    echo "FAIL smmfw-boot topology apic ids: slot 3 is not APIC ID 4"
+    failed=$((failed + 1))
+fi
 # Determinism: the same flags give a byte-identical debug console.
 boot q35 4 "$tmp/det1.log"
 boot q35 4 "$tmp/det2.log"
