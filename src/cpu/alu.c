@@ -403,7 +403,9 @@ void h_imul_GvEvI(struct cpu *c, const struct insn *i)
 
 /* ---- group 2: rotates and shifts ---- */
 
-static uint64_t shift_op(struct cpu *c, unsigned op, unsigned s, uint64_t a, unsigned count)
+static inline __attribute__((always_inline)) uint64_t shift_op(struct cpu *c, unsigned op,
+                                                                unsigned s, uint64_t a,
+                                                                unsigned count)
 {
     unsigned bits = s * 8;
     uint64_t m = size_mask(s), r;
@@ -436,8 +438,18 @@ static uint64_t shift_op(struct cpu *c, unsigned op, unsigned s, uint64_t a, uns
         c->lf.carry = cf;
         return r;
     }
-    flags_sync(c);
-    uint32_t f = (uint32_t)c->rflags & FLAGS_ARITH;
+    /* Rotates change CF and OF only: take SF ZF AF PF from the previous
+     * producer without evaluating its CF and OF. */
+    uint32_t f;
+    if (c->lf.op == LF_NONE) {
+        f = (uint32_t)c->rflags & FLAGS_ARITH;
+    } else {
+        f = flags_szp(c->lf.res, c->lf.bits);
+        if (lazy_af(&c->lf))
+            f |= FLAG_AF;
+        if (op >= 2 && lazy_cf(&c->lf)) /* RCL/RCR rotate through the old CF */
+            f |= FLAG_CF;
+    }
     switch (op) {
     case 0: { /* ROL */
         unsigned n = count % bits;
@@ -511,6 +523,14 @@ static void grp2(struct cpu *c, const struct insn *i, unsigned s)
     uint64_t la = seg_linear(c, i->seg, insn_ea(c, i), s, ACC_WRITE);
     uint64_t v = lin_read(c, la, s);
     lin_write(c, la, s, shift_op(c, op, s, v, count));
+}
+
+/* C1 /r ib and D1 /r on a register: the commonest shift forms, chosen at decode. */
+void h_shift_reg_imm(struct cpu *c, const struct insn *i)
+{
+    unsigned s = i->opsize;
+    unsigned count = i->op == 0xD1 ? 1 : (unsigned)i->imm & 0xFF;
+    reg_write(c, i->rm, s, shift_op(c, i->reg & 7, s, c->gpr[i->rm], count));
 }
 
 void h_grp2_Eb(struct cpu *c, const struct insn *i)

@@ -107,6 +107,11 @@ static inline bool lazy_cf(const struct lazy_flags *lf)
         return false;
     }
 }
+/* AF of a lazy record: from the operands for arithmetic, 0 after logic and shifts. */
+static inline bool lazy_af(const struct lazy_flags *lf)
+{
+    return lf->op != LF_LOGIC && lf->op != LF_SHIFT && ((lf->a ^ lf->b ^ lf->res) & 0x10);
+}
 static inline bool get_cf(struct cpu *c)
 {
     return c->lf.op == LF_NONE ? (c->rflags & FLAG_CF) : lazy_cf(&c->lf);

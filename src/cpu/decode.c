@@ -442,6 +442,8 @@ int decode_insn(struct insn *i, const uint8_t *bytes, unsigned avail, unsigned c
         };
         fn = forms[i->index != REG_NONE][fn == h_mov_EvGv][opsize == 8];
     }
+    if (fn == h_grp2_Ev && !(i->flags & INSN_MEM) && (op == 0xC1 || op == 0xD1))
+        fn = h_shift_reg_imm;
     if (fn == h_grp5_Ev && !(i->flags & INSN_MEM) && (i->reg & 7) < 2)
         fn = (i->reg & 1) ? h_dec_rm_reg : h_inc_rm_reg; /* FF /0 /1 on a register */
     if (!two_byte && op == 0x63 && mode64)

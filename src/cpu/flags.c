@@ -38,7 +38,7 @@ uint32_t flags_compute_arith(const struct lazy_flags *lf)
         f |= FLAG_CF;
     if (lazy_of(lf))
         f |= FLAG_OF;
-    if (lf->op != LF_LOGIC && lf->op != LF_SHIFT && ((lf->a ^ lf->b ^ lf->res) & 0x10))
+    if (lazy_af(lf))
         f |= FLAG_AF;
     return f;
 }

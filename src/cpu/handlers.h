@@ -16,7 +16,7 @@
     X(h_imul_GvEv) X(h_imul_GvEvI) X(h_grp2_Eb) X(h_grp2_Ev) X(h_shld)           \
     X(h_shrd) X(h_bt_EvGv) X(h_grp8_EvIb) X(h_bsf) X(h_bsr) X(h_popcnt) X(h_xadd_Eb)               \
     X(h_xadd_Ev) X(h_cmpxchg_Eb) X(h_cmpxchg_Ev) X(h_grp9) X(h_daa) X(h_das) X(h_aaa) X(h_aas)     \
-    X(h_aam) X(h_aad) X(h_salc) X(h_add_rr) X(h_sub_rr) X(h_and_rr) X(h_or_rr) X(h_xor_rr) X(h_cmp_rr) X(h_inc_rm_reg) X(h_dec_rm_reg)                                                                    \
+    X(h_aam) X(h_aad) X(h_salc) X(h_add_rr) X(h_sub_rr) X(h_and_rr) X(h_or_rr) X(h_xor_rr) X(h_cmp_rr) X(h_inc_rm_reg) X(h_dec_rm_reg) X(h_shift_reg_imm)                                                                    \
     /* data.c */                                                                                   \
     X(h_mov_EbGb) X(h_mov_EvGv) X(h_mov_GbEb) X(h_mov_GvEv) X(h_mov_EvSw) X(h_mov_SwEw)           \
     X(h_mov_rb_Ib) X(h_mov_r_Iv) X(h_mov_EbIb) X(h_mov_EvIz) X(h_mov_AL_Ob) X(h_mov_AX_Ov)        \
