@@ -14,6 +14,19 @@ __extension__ typedef __int128 s128;
 
 enum { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP };
 
+/* One body, two handlers: the byte form and the operand-size form (16/32/64).
+ * For group 1, 81 /r Iz and 83 /r Ib share the sized handler: the decoder has
+ * sign-extended either immediate. */
+#define BYTE_AND_SIZED(byte_name, sized_name, body)                                                \
+    void byte_name(struct cpu *c, const struct insn *i)                                           \
+    {                                                                                              \
+        body(c, i, 1);                                                                             \
+    }                                                                                              \
+    void sized_name(struct cpu *c, const struct insn *i)                                          \
+    {                                                                                              \
+        body(c, i, i->opsize);                                                                     \
+    }
+
 static uint64_t alu_apply(struct cpu *c, unsigned op, unsigned size, uint64_t a, uint64_t b)
 {
     uint64_t m = size_mask(size);
@@ -157,16 +170,7 @@ static void grp1(struct cpu *c, const struct insn *i, unsigned s)
         lin_write(c, la, s, r);
 }
 
-void h_grp1_EbIb(struct cpu *c, const struct insn *i)
-{
-    grp1(c, i, 1);
-}
-
-/* 81 /r Iz and 83 /r Ib: the decoder has sign-extended either immediate. */
-void h_grp1_EvI(struct cpu *c, const struct insn *i)
-{
-    grp1(c, i, i->opsize);
-}
+BYTE_AND_SIZED(h_grp1_EbIb, h_grp1_EvI, grp1)
 
 void h_test_EbGb(struct cpu *c, const struct insn *i)
 {
@@ -366,15 +370,7 @@ static void grp3(struct cpu *c, const struct insn *i, unsigned s)
     }
 }
 
-void h_grp3_Eb(struct cpu *c, const struct insn *i)
-{
-    grp3(c, i, 1);
-}
-
-void h_grp3_Ev(struct cpu *c, const struct insn *i)
-{
-    grp3(c, i, i->opsize);
-}
+BYTE_AND_SIZED(h_grp3_Eb, h_grp3_Ev, grp3)
 
 static void imul2(struct cpu *c, const struct insn *i, uint64_t a, uint64_t b)
 {
@@ -533,15 +529,7 @@ void h_shift_reg_imm(struct cpu *c, const struct insn *i)
     reg_write(c, i->rm, s, shift_op(c, i->reg & 7, s, c->gpr[i->rm], count));
 }
 
-void h_grp2_Eb(struct cpu *c, const struct insn *i)
-{
-    grp2(c, i, 1);
-}
-
-void h_grp2_Ev(struct cpu *c, const struct insn *i)
-{
-    grp2(c, i, i->opsize);
-}
+BYTE_AND_SIZED(h_grp2_Eb, h_grp2_Ev, grp2)
 
 static void double_shift(struct cpu *c, const struct insn *i, bool left)
 {
@@ -708,15 +696,7 @@ static void xadd(struct cpu *c, const struct insn *i, unsigned s)
         rm_write(c, i, s, sum);
 }
 
-void h_xadd_Eb(struct cpu *c, const struct insn *i)
-{
-    xadd(c, i, 1);
-}
-
-void h_xadd_Ev(struct cpu *c, const struct insn *i)
-{
-    xadd(c, i, i->opsize);
-}
+BYTE_AND_SIZED(h_xadd_Eb, h_xadd_Ev, xadd)
 
 static void cmpxchg(struct cpu *c, const struct insn *i, unsigned s)
 {
@@ -746,15 +726,7 @@ static void cmpxchg(struct cpu *c, const struct insn *i, unsigned s)
         reg_write(c, R_AX, s, dst);
 }
 
-void h_cmpxchg_Eb(struct cpu *c, const struct insn *i)
-{
-    cmpxchg(c, i, 1);
-}
-
-void h_cmpxchg_Ev(struct cpu *c, const struct insn *i)
-{
-    cmpxchg(c, i, i->opsize);
-}
+BYTE_AND_SIZED(h_cmpxchg_Eb, h_cmpxchg_Ev, cmpxchg)
 
 /* 0F C7 /1: CMPXCHG8B, or CMPXCHG16B with REX.W (16-byte alignment, #GP). */
 void h_grp9(struct cpu *c, const struct insn *i)
