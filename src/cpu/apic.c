@@ -382,16 +382,21 @@ void cpu_signal_nmi(struct cpu *c)
 
 void cpu_signal_init(struct cpu *c)
 {
-    if (c->in_smm && !c->tcg_smm_compat) {
-        c->init_latched = true; /* acted on after RSM */
+    if (c->state == CPU_WAIT_SIPI && !c->in_smm) {
+        cpu_do_init(c); /* not executing: re-armed at once, a later SIPI still starts it */
         return;
     }
-    if (c->in_smm) {
+    if (c->in_smm && c->tcg_smm_compat) {
         /* QEMU TCG resets the CPU at once, out of SMM, and keeps only a
          * pending SIPI: the pending SMI is lost (firmware.md §1.4). */
         c->smi_pending = false;
     }
-    cpu_do_init(c);
+    /* Latched and acted on at the next instruction boundary (in SMM with hardware
+     * semantics: after RSM). The target may be the CPU whose ICR write sent it,
+     * still inside that instruction: resetting it here would let the write's
+     * completion overwrite the reset RIP. */
+    c->init_latched = true;
+    c->block_exit = true;
 }
 
 void cpu_signal_sipi(struct cpu *c, uint8_t vector)

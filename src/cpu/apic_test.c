@@ -251,7 +251,12 @@ static void test_init_sipi_starts_an_ap_at_the_vector(void **state)
     ipi(cpu(f, 0), 1, DM(APIC_DM_STARTUP) | 0x20); /* second SIPI: discarded */
     assert_int_equal(ap->seg[SEG_CS].base, 0x9F000);
     ipi(cpu(f, 0), 1, DM(APIC_DM_INIT) | LEVEL_ASSERT);
+    /* latched, and acted on at the AP's next instruction boundary */
+    assert_true(ap->init_latched);
+    assert_true(cpu_wants_to_run(ap));
+    cpu_run(ap, 1);
     assert_int_equal(ap->state, CPU_WAIT_SIPI);
+    assert_false(ap->init_latched);
     ipi(cpu(f, 0), 1, DM(APIC_DM_INIT) | (1u << 15)); /* INIT de-assert: nothing */
     assert_int_equal(ap->state, CPU_WAIT_SIPI);
 }
@@ -290,6 +295,9 @@ static void test_init_in_smm_is_latched_on_hardware_and_immediate_on_tcg(void **
     b->smi_pending = true;
     cpu_signal_init(a);
     cpu_signal_init(b);
+    assert_false(b->smi_pending); /* QEMU TCG loses the pending SMI */
+    cpu_run(a, 1);
+    cpu_run(b, 1); /* TCG: reset at the next boundary, out of SMM */
     assert_true(a->init_latched);
     assert_true(a->in_smm);
     assert_false(b->in_smm);
