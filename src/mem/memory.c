@@ -8,10 +8,12 @@
  * range that nothing visited before has claimed. A disabled region, and all
  * below it, claims nothing, so whatever lies underneath shows through.
  */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE */
 #include "mem/memory.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "util.h"
 
@@ -41,7 +43,7 @@ void mem_system_free(struct mem_system *sys)
     for (unsigned i = 0; i < sys->n_regions; i++) {
         struct mem_region *mr = sys->regions[i];
         if (mr->block) {
-            free(mr->block->host);
+            munmap(mr->block->host, mr->block->mapped_bytes);
             free(mr->block->code_chunks);
             free(mr->block);
         }
@@ -85,14 +87,18 @@ static struct ram_block *ram_block_new(uint64_t size)
     struct ram_block *b = xcalloc(1, sizeof(*b));
     uint64_t pages = (size + 0xFFF) >> 12;
     /* Page-aligned, so a host page is a guest page (the block cache keys code
-     * pages by host page); RAM reads zero at power-on (platform.md §1.5). */
-    b->host = aligned_alloc(4096, pages << 12);
-    if (!b->host) {
+     * pages by host page); RAM reads zero at power-on (platform.md §1.5). An
+     * anonymous mapping is both, and costs host memory only where the guest
+     * writes: a 6 GiB guest starts at once. */
+    void *p = mmap(NULL, pages << 12, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    if (p == MAP_FAILED) {
         fprintf(stderr, "smmvm: out of memory allocating %llu bytes of RAM\n",
                 (unsigned long long)(pages << 12));
         exit(1);
     }
-    memset(b->host, 0, pages << 12);
+    b->host = p;
+    b->mapped_bytes = pages << 12;
     b->size = size;
     b->code_chunks = xcalloc(pages, sizeof(uint32_t));
     return b;
@@ -581,19 +587,33 @@ static bool region_seen(const struct mem_region *const *seen, unsigned n, const 
     return false;
 }
 
+/* Is space i listed, and the first listed one with its root? Spaces sharing a
+ * root are printed together; hidden ones (an ejected CPU's) not at all. */
+static bool first_listed_with_root(const struct mem_system *sys, unsigned i)
+{
+    if (sys->spaces[i]->hidden)
+        return false;
+    for (unsigned j = 0; j < i; j++)
+        if (sys->spaces[j]->root == sys->spaces[i]->root && !sys->spaces[j]->hidden)
+            return false;
+    return true;
+}
+
+void mem_space_set_hidden(struct address_space *as, bool hidden)
+{
+    as->hidden = hidden;
+}
+
 void mem_print_tree(struct mem_system *sys, FILE *out)
 {
     const struct mem_region **seen = xcalloc(sys->n_regions * 2 + 1, sizeof(*seen));
     unsigned n_seen = 0;
     for (unsigned i = 0; i < sys->n_spaces; i++) {
         struct mem_region *root = sys->spaces[i]->root;
-        bool printed = false;
-        for (unsigned j = 0; j < i; j++)
-            printed |= sys->spaces[j]->root == root;
-        if (printed)
+        if (!first_listed_with_root(sys, i))
             continue;
         for (unsigned j = i; j < sys->n_spaces; j++)
-            if (sys->spaces[j]->root == root)
+            if (sys->spaces[j]->root == root && !sys->spaces[j]->hidden)
                 fprintf(out, "address-space: %s\n", sys->spaces[j]->name);
         print_subtree(out, root, root->addr, 0, seen, &n_seen);
         fputc('\n', out);
@@ -623,14 +643,11 @@ void mem_print_flat(struct mem_system *sys, FILE *out)
     unsigned view = 0;
     for (unsigned i = 0; i < sys->n_spaces; i++) {
         struct address_space *as = sys->spaces[i];
-        bool printed = false;
-        for (unsigned j = 0; j < i; j++)
-            printed |= sys->spaces[j]->root == as->root;
-        if (printed)
+        if (!first_listed_with_root(sys, i))
             continue;
         fprintf(out, "FlatView #%u\n", view++);
         for (unsigned j = i; j < sys->n_spaces; j++)
-            if (sys->spaces[j]->root == as->root)
+            if (sys->spaces[j]->root == as->root && !sys->spaces[j]->hidden)
                 fprintf(out, " AS \"%s\", root: %s\n", sys->spaces[j]->name, as->root->name);
         fprintf(out, " Root memory region: %s\n", as->root->name);
         if (as->dirty)

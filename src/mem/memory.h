@@ -47,6 +47,7 @@ struct mem_ops {
 struct ram_block {
     uint8_t *host;
     uint64_t size;
+    uint64_t mapped_bytes; /* size rounded up to pages: the mapping behind host */
     uint32_t *code_chunks; /* one word per 4 KiB page */
 };
 
@@ -83,6 +84,7 @@ struct address_space {
     struct flat_range *ranges;
     unsigned n_ranges, cap_ranges;
     bool dirty;
+    bool hidden; /* left out of info mtree (the space of an ejected CPU's slot) */
     struct mem_system *sys;
 };
 
@@ -126,6 +128,8 @@ const char *mem_region_type_name(const struct mem_region *mr);
 struct address_space *mem_space_create(struct mem_system *sys, const char *name,
                                        struct mem_region *root);
 /* The flat range covering addr, or NULL if nothing is mapped there. */
+/* An ejected CPU's spaces stay for a re-plug of the slot but are not listed. */
+void mem_space_set_hidden(struct address_space *as, bool hidden);
 const struct flat_range *mem_space_lookup(struct address_space *as, uint64_t addr);
 
 /* What a CPU's TLB may cache for one 4 KiB page: a host pointer only when
