@@ -14,6 +14,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 CSTD    := -std=c11 -D_POSIX_C_SOURCE=200809L
 OPT     ?= -O2 -g
 CFLAGS_BASE := $(CSTD) $(WARN) -Isrc -MMD -MP
+LIBS    := -ljansson
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
 SRCS       := $(sort $(shell find src -name '*.c' ! -name '*_test.c'))
@@ -29,12 +30,12 @@ ASAN_TEST_BINS := $(patsubst src/%_test.c,$(ASAN_BUILD)/tests/%_test,$(TEST_SRCS
 ASAN_SMMVM := $(ASAN_BUILD)/smmvm
 
 .PHONY: all run check bench clean deps unit-tests asan-tests header-check rom-tests \
-        diff-tests fw-tests mtree-tests firmware roms format format-check
+        diff-tests fw-tests mtree-tests qmp-tests hotplug-tests firmware roms format format-check
 
 all: $(BUILD)/smmvm firmware roms
 
 $(BUILD)/smmvm: $(LIB_OBJS) $(MAIN_OBJ)
-	$(CC) $(OPT) -o $@ $^
+	$(CC) $(OPT) -o $@ $^ $(LIBS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -42,7 +43,7 @@ $(BUILD)/obj/%.o: %.c
 
 $(BUILD)/tests/%_test: src/%_test.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(OPT) -o $@ $< $(LIB_OBJS) -lcmocka
+	$(CC) $(CFLAGS_BASE) $(OPT) -o $@ $< $(LIB_OBJS) -lcmocka $(LIBS)
 
 $(ASAN_BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -50,10 +51,10 @@ $(ASAN_BUILD)/obj/%.o: %.c
 
 $(ASAN_BUILD)/tests/%_test: src/%_test.c $(ASAN_LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) -O1 -g $(SAN) -o $@ $< $(ASAN_LIB_OBJS) -lcmocka
+	$(CC) $(CFLAGS_BASE) -O1 -g $(SAN) -o $@ $< $(ASAN_LIB_OBJS) -lcmocka $(LIBS)
 
 $(ASAN_SMMVM): $(ASAN_LIB_OBJS) $(ASAN_BUILD)/obj/src/main.o
-	$(CC) $(SAN) -o $@ $^
+	$(CC) $(SAN) -o $@ $^ $(LIBS)
 
 firmware:
 	$(MAKE) -C firmware O=$(abspath $(BUILD))/firmware
@@ -89,11 +90,21 @@ diff-tests: $(LIB_OBJS)
 fw-tests: firmware $(BUILD)/smmvm
 	@tests/fw/run.sh
 	@tests/fw/smmvm_boot.sh $(BUILD)/smmvm
+	@tests/fw/smmvm_scenarios.sh $(BUILD)/smmvm
+
+# QMP protocol, device_add/device_del rules and bad input over a real socket (issue 6).
+qmp-tests: firmware $(BUILD)/smmvm
+	@SMMVM=$(abspath $(BUILD))/smmvm tests/qmp/run.sh
+
+# Test ROMs as the OS side of ACPI CPU hot-plug, byte-identical with QEMU (issue 6).
+hotplug-tests: $(BUILD)/smmvm
+	@SMMVM=$(abspath $(BUILD))/smmvm O=$(abspath $(BUILD))/hotplug tests/hotplug/run.sh
 
 mtree-tests: $(BUILD)/smmvm roms
 	@tests/mtree/run.sh $(BUILD)/smmvm
 
-check: deps header-check all unit-tests rom-tests diff-tests asan-tests fw-tests mtree-tests
+check: deps header-check all unit-tests rom-tests diff-tests asan-tests fw-tests mtree-tests \
+       qmp-tests hotplug-tests
 	@echo "make check: all suites passed"
 
 bench: $(BUILD)/smmvm

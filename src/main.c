@@ -5,17 +5,21 @@
  * line naming the option and the value, then exit status 1.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "machine/machine.h"
+#include "monitor/channel.h"
 #include "monitor/monitor.h"
+#include "monitor/qmp.h"
 #include "util.h"
 
 #define SMMVM_VERSION "0.1.0"
 #define MAX_CHARDEVS 8
+#define MAX_QMP 4
 
 struct cli {
     struct machine_config cfg;
@@ -24,6 +28,8 @@ struct cli {
     struct chardev debugcon_chardev, serial_chardev;
     const char *log_path;
     const char *monitor_spec;
+    const char *qmp_specs[MAX_QMP];
+    unsigned n_qmp;
 };
 
 _Noreturn static void die(const char *opt, const char *fmt, ...)
@@ -61,6 +67,9 @@ static void usage(void)
          "  -global ICH9-LPC.{x-smi-broadcast,x-smi-cpu-hotplug,x-smi-cpu-hotunplug}=on|off\n"
          "  -global ICH9-LPC.{disable_s3,disable_s4,s4_val}=N\n"
          "  -monitor stdio | unix:PATH,server=on,wait=off | none   HMP text monitor\n"
+         "  -qmp stdio | unix:PATH,server=on,wait=off   QMP (JSON) monitor; may be repeated\n"
+         "  -S                      start paused (prelaunch); QMP/HMP 'cont' starts the CPUs\n"
+         "  -device qemu64-x86_64-cpu,socket-id=S,core-id=C,thread-id=T[,id=ID]   cold-plug a CPU\n"
          "  --help, --version");
 }
 
@@ -239,13 +248,35 @@ static uint16_t parse_port(const char *opt, const char *v)
     return (uint16_t)p;
 }
 
+static void add_cold_device(struct cli *cli, struct cold_device_config d)
+{
+    if (cli->cfg.n_cold_devices == MACHINE_MAX_DEVICES)
+        die("-device", "too many devices (at most %u)", MACHINE_MAX_DEVICES);
+    cli->cfg.cold_devices[cli->cfg.n_cold_devices++] = d;
+}
+
 static void parse_device(struct cli *cli, char *arg)
 {
+    if (!strncmp(arg, MACHINE_CPU_TYPE, strlen(MACHINE_CPU_TYPE)) ||
+        strstr(arg, "-x86_64-cpu")) {
+        /* A cold-plugged CPU: checked by the machine once the slots exist. */
+        add_cold_device(cli, (struct cold_device_config){ .is_cpu = true, .opts = arg });
+        return;
+    }
     struct kv kv[8];
     unsigned n = split_options(arg, kv, 8);
     if (n == 0 || kv[0].value)
         die("-device", "a device type must come first");
     const char *type = kv[0].key;
+    const char *id = NULL;
+    for (unsigned k = 1; k < n; k++) {
+        if (!strcmp(kv[k].key, "id")) {
+            id = kv[k].value ? kv[k].value : "";
+            kv[k--] = kv[--n]; /* every device takes an id; the rest is per type */
+        }
+    }
+    if (!strcmp(type, "isa-debugcon") || !strcmp(type, "isa-debug-exit"))
+        add_cold_device(cli, (struct cold_device_config){ .id = id });
     if (!strcmp(type, "isa-debugcon")) {
         uint16_t port = 0xE9;
         struct chardev *cd = NULL;
@@ -286,6 +317,18 @@ static void parse_device(struct cli *cli, char *arg)
     } else {
         die("-device", "'%s' is not a valid device model name", type);
     }
+}
+
+struct event_sinks {
+    struct qmp **qmps;
+    unsigned n;
+};
+
+static void send_event_to_qmp(void *opaque, const struct machine_event *ev)
+{
+    const struct event_sinks *sinks = opaque;
+    for (unsigned k = 0; k < sinks->n; k++)
+        qmp_send_event(sinks->qmps[k], ev);
 }
 
 /* -global DRIVER.PROP=VALUE (QEMU's spelling; platform.md §1.3). */
@@ -377,6 +420,8 @@ static void open_log(struct cli *cli, const char *cats)
 
 int main(int argc, char **argv)
 {
+    /* A monitor client or a pipe on stdout that goes away is an EOF, not a crash. */
+    signal(SIGPIPE, SIG_IGN);
     struct cli cli = { 0 };
     machine_config_default(&cli.cfg);
     cli.cfg.max_cpus = 0; /* = cpus unless -smp says otherwise */
@@ -401,6 +446,10 @@ int main(int argc, char **argv)
         }
         if (!strcmp(opt, "-no-reboot")) {
             cli.cfg.no_reboot = true;
+            continue;
+        }
+        if (!strcmp(opt, "-S")) {
+            cli.cfg.start_paused = true;
             continue;
         }
         if (opt[0] != '-')
@@ -451,6 +500,10 @@ int main(int argc, char **argv)
             parse_global(&cli, arg);
         } else if (!strcmp(opt, "-monitor")) {
             cli.monitor_spec = arg;
+        } else if (!strcmp(opt, "-qmp")) {
+            if (cli.n_qmp == MAX_QMP)
+                die("-qmp", "at most %u QMP monitors", MAX_QMP);
+            cli.qmp_specs[cli.n_qmp++] = arg;
         } else if (!strcmp(opt, "-seed")) {
             if (!parse_u64(arg, &cli.cfg.seed))
                 die("-seed", "'%s' is not a number", arg);
@@ -488,23 +541,51 @@ int main(int argc, char **argv)
             die("-D", "could not open '%s': %s", cli.log_path, strerror(errno));
     }
 
+    unsigned stdio_users = (cli.monitor_spec && !strcmp(cli.monitor_spec, "stdio"));
+    for (unsigned k = 0; k < cli.n_qmp; k++)
+        stdio_users += !strcmp(cli.qmp_specs[k], "stdio");
+    if (stdio_users > 1)
+        die("-qmp", "cannot use stdio by multiple character devices");
+    if (cli.cfg.start_paused && !cli.n_qmp && !(cli.monitor_spec && strcmp(cli.monitor_spec, "none")))
+        die("-S", "the machine would wait forever: give -monitor or -qmp to start it with 'cont'");
     char err[512];
     struct machine *m = machine_create(&cli.cfg, err, sizeof(err));
     if (!m) {
         fprintf(stderr, "smmvm: %s\n", err);
         return 1;
     }
+    /* The monitors: one HMP, up to MAX_QMP QMP channels, polled as one set. */
     struct monitor *mon = NULL;
+    struct qmp *qmps[MAX_QMP] = { 0 };
+    struct channel_set channels = { .n = 0 };
+    bool ok = true;
     if (cli.monitor_spec && strcmp(cli.monitor_spec, "none")) {
         mon = monitor_open(m, cli.monitor_spec, err, sizeof(err));
-        if (!mon) {
-            fprintf(stderr, "smmvm: %s\n", err);
-            machine_free(m);
-            return 1;
-        }
-        machine_set_poll(m, monitor_poll, mon);
+        if (mon)
+            channels.ch[channels.n++] = monitor_channel(mon);
+        ok = mon != NULL;
     }
+    for (unsigned k = 0; ok && k < cli.n_qmp; k++) {
+        qmps[k] = qmp_open(m, cli.qmp_specs[k], err, sizeof(err));
+        if (qmps[k])
+            channels.ch[channels.n++] = qmp_channel(qmps[k]);
+        ok = qmps[k] != NULL;
+    }
+    if (!ok) {
+        fprintf(stderr, "smmvm: %s\n", err);
+        for (unsigned k = 0; k < cli.n_qmp; k++)
+            qmp_close(qmps[k]);
+        monitor_close(mon);
+        machine_free(m);
+        return 1;
+    }
+    struct event_sinks sinks = { qmps, cli.n_qmp };
+    machine_set_event_handler(m, send_event_to_qmp, &sinks);
+    if (channels.n)
+        machine_set_poll(m, channel_set_poll, &channels);
     int status = machine_run(m, 0);
+    for (unsigned k = 0; k < cli.n_qmp; k++)
+        qmp_close(qmps[k]);
     for (unsigned k = 0; k < cli.cfg.n_fw_cfg_items; k++)
         free((void *)cli.cfg.fw_cfg_items[k].data);
     monitor_close(mon);

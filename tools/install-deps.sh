@@ -3,7 +3,7 @@
 # are present. As root it installs what is missing with apt-get; otherwise it
 # names the missing packages and the command to install them.
 set -eu
-packages="gcc make binutils libc6-dev libcmocka-dev python3 qemu-system-x86 acpica-tools"
+packages="gcc make binutils libc6-dev libcmocka-dev libjansson-dev python3 qemu-system-x86 acpica-tools"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

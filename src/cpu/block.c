@@ -111,6 +111,16 @@ void block_cache_register_cpu(struct block_cache *bc, struct cpu *c)
     bc->cpus[bc->n_cpus++] = c;
 }
 
+void block_cache_unregister_cpu(struct block_cache *bc, struct cpu *c)
+{
+    for (unsigned k = 0; k < bc->n_cpus; k++) {
+        if (bc->cpus[k] == c) {
+            bc->cpus[k] = bc->cpus[--bc->n_cpus];
+            return;
+        }
+    }
+}
+
 static struct page_list *page_find(struct block_cache *bc, const uint8_t *page, bool create,
                                    struct ram_block *ram, uint64_t ram_offset)
 {

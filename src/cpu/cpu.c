@@ -3,6 +3,8 @@
  * recognition at instruction boundaries, exception unwinding and the
  * double-fault rules (cpu.md §3, §5.4).
  */
+#include <stdlib.h>
+
 #include "cpu/cpu_impl.h"
 #include "mem/memory.h"
 
@@ -21,6 +23,13 @@ void cpu_init(struct cpu *c, unsigned index, struct block_cache *blocks,
     c->scratch = block_scratch_create();
     block_cache_register_cpu(blocks, c);
     cpu_reset(c, index == 0);
+}
+
+void cpu_destroy(struct cpu *c)
+{
+    block_cache_unregister_cpu(c->blocks, c);
+    free(c->scratch);
+    c->scratch = NULL;
 }
 
 static void load_reset_segments(struct cpu *c)
@@ -138,10 +147,15 @@ static bool maskable_pending(const struct cpu *c)
     return (c->rflags & FLAG_IF) && (c->apic_intr || (c->intr_line && apic_accepts_pic(c)));
 }
 
+/* A latched INIT waits for RSM, except under QEMU TCG's semantics (cpu.md §4.6, §4.8). */
+static bool init_acts_now(const struct cpu *c)
+{
+    return c->init_latched && (!c->in_smm || c->tcg_smm_compat);
+}
+
 static bool interrupts_pending(const struct cpu *c)
 {
-    return c->smi_pending || c->nmi_pending || (c->init_latched && !c->in_smm) ||
-           maskable_pending(c);
+    return c->smi_pending || c->nmi_pending || init_acts_now(c) || maskable_pending(c);
 }
 
 /* Takes the highest-priority pending event, if any. Returns true if the CPU
@@ -159,7 +173,7 @@ static bool take_events(struct cpu *c)
         cpu_smm_enter(c);
         return true;
     }
-    if (c->init_latched && !c->in_smm) {
+    if (init_acts_now(c)) {
         cpu_do_init(c);
         return c->state == CPU_RUNNING;
     }

@@ -260,6 +260,8 @@ struct cpu {
 
 void cpu_init(struct cpu *c, unsigned index, struct block_cache *blocks,
               struct address_space *normal, struct address_space *smm, struct address_space *io);
+/* Undoes cpu_init (the struct itself belongs to the caller): a hot-unplugged CPU. */
+void cpu_destroy(struct cpu *c);
 /* Power-on / reset state (SDM "Processor state after power-up, reset, INIT"). */
 void cpu_reset(struct cpu *c, bool bsp);
 /* Runs at most max_ticks instructions; returns the number retired. Stops
@@ -278,6 +280,7 @@ void cpu_print_registers(struct cpu *c, FILE *out);
 struct block_cache *block_cache_create(void);
 void block_cache_free(struct block_cache *bc);
 void block_cache_register_cpu(struct block_cache *bc, struct cpu *c);
+void block_cache_unregister_cpu(struct block_cache *bc, struct cpu *c);
 /* A write reached RAM that holds decoded code: drop the blocks it hits. */
 void block_cache_code_written(struct block_cache *bc, const uint8_t *host, unsigned len);
 

@@ -83,8 +83,8 @@ static uint64_t modern_read(void *opaque, uint64_t off, unsigned size)
     case 8:
         if (hp->command == CPUHP_CMD_GET_PENDING)
             return hp->selector;
-        if (hp->command == CPUHP_CMD_GET_ARCH_ID)
-            return slot_present(hp, s) ? hp->hooks->arch_id(hp->owner, s) : 0;
+        if (hp->command == CPUHP_CMD_GET_ARCH_ID) /* every possible slot has one (§5.3) */
+            return hp->hooks->arch_id(hp->owner, s);
         return 0;
     default:
         return 0;
@@ -185,6 +185,9 @@ void cpu_hotplug_insert(struct cpu_hotplug *hp, unsigned slot)
     if (slot >= hp->n_slots)
         return;
     hp->slot[slot].insert = true;
+    /* The legacy bitmap has no bit for an APIC ID >= 256 (platform.md §5.2). */
+    if (!hp->modern_mode && hp->hooks->arch_id(hp->owner, slot) >= 256)
+        set_mode(hp, true);
     hp->hooks->gpe(hp->owner);
 }
 

@@ -156,7 +156,7 @@ static void apm_control_written(void *owner, uint8_t v)
     cs->apm_smis++;
 }
 
-/* ---- the 0x0CD8 hot-plug block: slot = APIC ID = CPU index for now ---- */
+/* ---- the 0x0CD8 hot-plug block: the APIC bus is indexed by slot ---- */
 
 static bool hp_present(void *owner, unsigned slot)
 {
@@ -173,13 +173,17 @@ static uint32_t hp_arch_id(void *owner, unsigned slot)
 static void hp_eject(void *owner, unsigned slot)
 {
     struct chipset *cs = owner;
-    struct cpu *c = cs->apic_bus.cpus[slot];
-    /* The CPU leaves the machine: it never runs again and takes no more IPIs.
-     * Freeing the object and re-plugging come with device_del (issue 6). */
-    c->state = CPU_SHUTDOWN;
-    c->smi_pending = c->nmi_pending = c->init_latched = false;
-    c->yield = true;
-    cs->apic_bus.cpus[slot] = NULL;
+    if (cs->on_eject)
+        cs->on_eject(cs->owner, slot); /* the board removes the CPU object */
+    else
+        chipset_remove_cpu(cs, slot);
+}
+
+static void hp_ost(void *owner, unsigned slot, uint32_t event, uint32_t status)
+{
+    struct chipset *cs = owner;
+    if (cs->on_ost)
+        cs->on_ost(cs->owner, slot, event, status);
 }
 
 static void hp_gpe(void *owner)
@@ -193,6 +197,7 @@ static const struct cpu_hotplug_hooks hotplug_hooks = {
     .arch_id = hp_arch_id,
     .eject = hp_eject,
     .gpe = hp_gpe,
+    .ost = hp_ost,
 };
 
 void chipset_init(struct chipset *cs, const struct chipset_config *cfg, struct mem_system *sys,
@@ -226,6 +231,7 @@ void chipset_init(struct chipset *cs, const struct chipset_config *cfg, struct m
     };
     fw_cfg_init(&cs->fw_cfg, &fc, sys, io, dma_as);
     cpu_hotplug_init(&cs->hotplug, sys, io, cfg->n_slots, &hotplug_hooks, cs, glog);
+    cs->apic_bus.n = cfg->n_slots < APIC_BUS_MAX ? cfg->n_slots : APIC_BUS_MAX;
 }
 
 void chipset_free(struct chipset *cs)
@@ -233,15 +239,22 @@ void chipset_free(struct chipset *cs)
     fw_cfg_free(&cs->fw_cfg);
 }
 
-void chipset_add_cpu(struct chipset *cs, struct cpu *c)
+void chipset_add_cpu(struct chipset *cs, struct cpu *c, unsigned slot)
 {
-    if (cs->apic_bus.n < APIC_BUS_MAX)
-        cs->apic_bus.cpus[cs->apic_bus.n++] = c;
+    if (slot < cs->apic_bus.n)
+        cs->apic_bus.cpus[slot] = c;
     c->apic_bus = &cs->apic_bus;
     c->intr_ack = cpu_intr_ack;
     c->on_level_eoi = level_eoi;
     c->before_io = before_io;
     c->board = cs;
+}
+
+void chipset_remove_cpu(struct chipset *cs, unsigned slot)
+{
+    /* From here on the CPU takes no IPI, SMI broadcast or timer. */
+    if (slot < cs->apic_bus.n)
+        cs->apic_bus.cpus[slot] = NULL;
 }
 
 void chipset_reset(struct chipset *cs)

@@ -58,6 +58,8 @@ struct chipset {
     unsigned apm_smis, apm_smis_dropped;
     void (*on_sleep)(void *owner, unsigned slp_typ);
     void (*on_sci)(void *owner, bool level);
+    void (*on_eject)(void *owner, unsigned slot); /* 0x0CD8 control bit 3 */
+    void (*on_ost)(void *owner, unsigned slot, uint32_t event, uint32_t status);
     void *owner;
 };
 
@@ -65,7 +67,9 @@ void chipset_init(struct chipset *cs, const struct chipset_config *cfg, struct m
                   struct mem_region *system, struct mem_region *io,
                   struct address_space *dma_as, const uint64_t *virtual_time);
 void chipset_free(struct chipset *cs);
-void chipset_add_cpu(struct chipset *cs, struct cpu *c);
+/* The CPU of hot-plug slot `slot` joins the APIC bus (apic_bus.cpus is indexed by slot). */
+void chipset_add_cpu(struct chipset *cs, struct cpu *c, unsigned slot);
+void chipset_remove_cpu(struct chipset *cs, unsigned slot);
 void chipset_reset(struct chipset *cs);
 /* The ICH9 LPC hook: PMBASE/ACPI_CTRL decode and the SMI_LOCK rule. */
 void chipset_lpc_changed(struct chipset *cs, uint32_t pmbase, uint8_t acpi_ctrl,

@@ -8,6 +8,7 @@
  */
 #include "machine/machine.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,7 +38,7 @@ void machine_config_default(struct machine_config *cfg)
     ich9_lpc_props_default(&cfg->lpc);
 }
 
-static unsigned bits_for(unsigned count)
+unsigned machine_bits_for(unsigned count)
 {
     unsigned b = 0;
     while ((1u << b) < count)
@@ -48,16 +49,33 @@ static unsigned bits_for(unsigned count)
 uint32_t machine_apic_id(const struct machine_config *cfg, unsigned k)
 {
     unsigned threads = cfg->threads ? cfg->threads : 1, cores = cfg->cores ? cfg->cores : 1;
-    unsigned tb = bits_for(threads), cb = bits_for(cores);
+    unsigned tb = machine_bits_for(threads), cb = machine_bits_for(cores);
     unsigned thread = k % threads, core = (k / threads) % cores, socket = k / (threads * cores);
     return (socket << (tb + cb)) | (core << tb) | thread;
 }
 
+/* Every CPU leaves its run loop at the next instruction boundary. */
+static void stop_cpus(struct machine *m)
+{
+    for (unsigned k = 0; k < m->n_slots; k++)
+        if (m->cpus[k])
+            m->cpus[k]->yield = true;
+}
+
 void machine_request_reset(struct machine *m)
 {
+    machine_emit(m, &(struct machine_event){ .kind = MACHINE_EVENT_RESET, .guest = true,
+                                             .reason = "guest-reset" });
     m->reset_requested = true;
-    for (unsigned k = 0; k < m->n_cpus; k++)
-        m->cpus[k]->yield = true;
+    stop_cpus(m);
+}
+
+void machine_request_host_reset(struct machine *m)
+{
+    machine_emit(m, &(struct machine_event){ .kind = MACHINE_EVENT_RESET,
+                                             .reason = "host-qmp-system-reset" });
+    m->reset_requested = true;
+    stop_cpus(m);
 }
 
 static void on_lpc_reset_request(void *owner)
@@ -75,8 +93,60 @@ void machine_request_exit(struct machine *m, int status)
 {
     m->exit_requested = true;
     m->exit_status = status;
-    for (unsigned k = 0; k < m->n_cpus; k++)
-        m->cpus[k]->yield = true;
+    stop_cpus(m);
+}
+
+bool machine_save_physical(struct machine *m, uint64_t addr, uint64_t size, const char *path,
+                           char *err, size_t err_size)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        snprintf(err, err_size, "Could not open '%s': %s", path, strerror(errno));
+        return false;
+    }
+    uint8_t buf[4096];
+    bool ok = true;
+    /* Chunks, so any size works in bounded memory; reads through devices are allowed. */
+    for (uint64_t done = 0; ok && done < size;) {
+        uint64_t n = size - done < sizeof(buf) ? size - done : sizeof(buf);
+        mem_read_buf(m->as_memory, addr + done, buf, n);
+        ok = fwrite(buf, 1, n, f) == n;
+        done += n;
+    }
+    if (fclose(f) != 0 || !ok) {
+        snprintf(err, err_size, "writing memory to '%s' failed", path);
+        return false;
+    }
+    return true;
+}
+
+void machine_set_event_handler(struct machine *m, machine_event_fn fn, void *opaque)
+{
+    m->on_event = fn;
+    m->event_opaque = opaque;
+}
+
+void machine_emit(struct machine *m, const struct machine_event *ev)
+{
+    if (m->on_event)
+        m->on_event(m->event_opaque, ev);
+}
+
+void machine_stop(struct machine *m)
+{
+    if (m->run_state != MACHINE_RUNNING)
+        return;
+    m->run_state = MACHINE_PAUSED;
+    stop_cpus(m);
+    machine_emit(m, &(struct machine_event){ .kind = MACHINE_EVENT_STOP });
+}
+
+void machine_cont(struct machine *m)
+{
+    if (m->run_state == MACHINE_RUNNING)
+        return;
+    m->run_state = MACHINE_RUNNING;
+    machine_emit(m, &(struct machine_event){ .kind = MACHINE_EVENT_RESUME });
 }
 
 static void on_cpu_shutdown(void *opaque, struct cpu *c, const char *why)
@@ -90,18 +160,70 @@ static void on_cpu_shutdown(void *opaque, struct cpu *c, const char *why)
         fputs(line, m->cfg.log);
     for (unsigned k = 0; k < m->n_debugcons; k++)
         chardev_write(m->debugcon[k].out, line, (size_t)n);
-    if (m->cfg.no_reboot)
+    if (m->cfg.no_reboot) {
+        machine_emit(m, &(struct machine_event){ .kind = MACHINE_EVENT_SHUTDOWN, .guest = true,
+                                                 .reason = "guest-reset" });
         machine_request_exit(m, 0);
-    else
-        m->reset_requested = true;
+    } else {
+        machine_request_reset(m);
+    }
     c->yield = true;
 }
 
 static void on_map_change(void *opaque)
 {
     struct machine *m = opaque;
-    for (unsigned k = 0; k < m->n_cpus; k++)
-        cpu_tlb_flush(m->cpus[k]);
+    for (unsigned k = 0; k < m->n_slots; k++)
+        if (m->cpus[k])
+            cpu_tlb_flush(m->cpus[k]);
+}
+
+void machine_attach_cpu(struct machine *m, struct cpu *c)
+{
+    c->on_shutdown = on_cpu_shutdown;
+    (void)m;
+}
+
+static void on_hotplug_eject(void *owner, unsigned slot)
+{
+    machine_eject_cpu(owner, slot);
+}
+
+static void on_hotplug_ost(void *owner, unsigned slot, uint32_t event, uint32_t status)
+{
+    struct machine *m = owner;
+    machine_emit(m, &(struct machine_event){ .kind = MACHINE_EVENT_ACPI_DEVICE_OST,
+                                             .device = slot < m->n_slots ? m->slot[slot].id : "",
+                                             .slot = slot, .source = event, .status = status });
+}
+
+/* -device options in command-line order (QEMU's numbering of anonymous devices). */
+static bool cold_plug(struct machine *m, char *err, size_t err_size)
+{
+    for (unsigned k = 0; k < m->cfg.n_cold_devices; k++) {
+        const struct cold_device_config *d = &m->cfg.cold_devices[k];
+        if (!d->is_cpu) {
+            if (!machine_register_device(m, d->id)) {
+                snprintf(err, err_size, "-device: Duplicate device ID '%s'", d->id);
+                return false;
+            }
+            continue;
+        }
+        char buf[512];
+        struct dev_prop props[16];
+        struct plug_error e;
+        snprintf(buf, sizeof(buf), "%s", d->opts);
+        unsigned n = dev_props_parse(buf, props, 16);
+        if (n > 16) {
+            snprintf(err, err_size, "-device %s: too many properties", d->opts);
+            return false;
+        }
+        if (!machine_device_add(m, props, n, true, &e)) {
+            snprintf(err, err_size, "-device %s: %s", d->opts, e.desc);
+            return false;
+        }
+    }
+    return true;
 }
 
 static void on_code_write(void *opaque, const uint8_t *host, unsigned len)
@@ -206,14 +328,20 @@ struct machine *machine_create(const struct machine_config *cfg, char *err, size
     ich9_lpc_init(&m->lpc, &cfg->lpc, &m->pci_host, on_lpc_reset_request, m);
 
     m->blocks = block_cache_create();
+    m->n_slots = cfg->max_cpus;
+    for (unsigned k = 0; k < cfg->max_cpus; k++) {
+        struct cpu_slot *sl = &m->slot[k];
+        machine_slot_topology(cfg, k, &sl->socket, &sl->core, &sl->thread);
+        sl->apic_id = machine_apic_id(cfg, k);
+    }
+    /* QEMU creates the CPUs' address spaces before "memory" (info mtree order). */
+    char name[32];
     for (unsigned k = 0; k < cfg->cpus; k++) {
-        char name[32];
         snprintf(name, sizeof(name), "cpu-memory-%u", k);
         m->as_cpu_memory[k] = mem_space_create(&m->mem, name, m->system);
     }
     m->as_memory = mem_space_create(&m->mem, "memory", m->system);
     for (unsigned k = 0; k < cfg->cpus; k++) {
-        char name[32];
         snprintf(name, sizeof(name), "cpu-smm-%u", k);
         struct mem_region *root = mem_region_container(&m->mem, "memory", UINT64_MAX);
         mem_region_add(root, mem_region_alias(&m->mem, "smram", m->smram, 0, 4 * GiB), 0, 1);
@@ -239,9 +367,12 @@ struct machine *machine_create(const struct machine_config *cfg, char *err, size
         .log_guest_errors = cfg->log_guest_errors,
     };
     chipset_init(&m->chipset, &cc, &m->mem, m->system, m->io_root, m->as_memory, &m->virtual_time);
+    m->chipset.owner = m;
+    m->chipset.on_eject = on_hotplug_eject;
+    m->chipset.on_ost = on_hotplug_ost;
     ich9_lpc_set_pm_hook(&m->lpc, on_lpc_pm_change, m);
     for (unsigned k = 0; k < cfg->max_cpus && k < CPU_HOTPLUG_MAX_SLOTS; k++)
-        m->chipset.slot_apic_id[k] = machine_apic_id(cfg, k);
+        m->chipset.slot_apic_id[k] = m->slot[k].apic_id;
     /* CMOS bytes firmware reads (platform.md §1.9). */
     uint64_t low64k = (m->below_4g_bytes - 16 * MiB) / (64 * KiB);
     if (low64k > 0xFFFF)
@@ -272,26 +403,13 @@ struct machine *machine_create(const struct machine_config *cfg, char *err, size
     if (cfg->serial)
         uart_init(&m->uart, &m->mem, m->io_root, 0x3F8, cfg->serial);
 
-    for (unsigned k = 0; k < cfg->cpus; k++) {
-        struct cpu *c = xcalloc(1, sizeof(*c));
-        cpu_init(c, k, m->blocks, m->as_cpu_memory[k], m->as_cpu_smm[k], m->as_io);
-        unsigned threads = cfg->threads ? cfg->threads : 1, cores = cfg->cores ? cfg->cores : 1;
-        c->apic_id = machine_apic_id(cfg, k);
-        c->topo_threads = (uint16_t)threads;
-        c->topo_cores = (uint16_t)cores;
-        c->topo_thread_bits = (uint8_t)bits_for(threads);
-        c->topo_core_bits = (uint8_t)bits_for(cores);
-        cpu_reset(c, k == 0); /* again, so the APIC ID register holds the topology ID */
-        c->virtual_time = &m->virtual_time;
-        c->on_shutdown = on_cpu_shutdown;
-        c->machine = m;
-        c->log = cfg->log;
-        c->log_guest_errors = cfg->log_guest_errors;
-        c->tcg_smm_compat = cfg->tcg_smm_compat;
-        chipset_add_cpu(&m->chipset, c);
-        m->cpus[k] = c;
+    for (unsigned k = 0; k < cfg->cpus; k++)
+        machine_create_boot_cpu(m, k);
+    m->run_state = cfg->start_paused ? MACHINE_PRELAUNCH : MACHINE_RUNNING;
+    if (!cold_plug(m, err, err_size)) {
+        machine_free(m);
+        return NULL;
     }
-    m->n_cpus = cfg->cpus;
     return m;
 }
 
@@ -299,9 +417,12 @@ void machine_free(struct machine *m)
 {
     if (!m)
         return;
-    for (unsigned k = 0; k < m->n_cpus; k++) {
-        free(m->cpus[k]->scratch);
-        free(m->cpus[k]);
+    machine_free_doomed(m);
+    for (unsigned k = 0; k < m->n_slots; k++) {
+        if (m->cpus[k]) {
+            cpu_destroy(m->cpus[k]);
+            free(m->cpus[k]);
+        }
     }
     if (m->chipset.virtual_time)
         chipset_free(&m->chipset);
@@ -318,8 +439,9 @@ void machine_reset(struct machine *m)
     q35_mch_reset(&m->mch);
     chipset_reset(&m->chipset);
     ich9_lpc_reset(&m->lpc);
-    for (unsigned k = 0; k < m->n_cpus; k++)
-        cpu_reset(m->cpus[k], k == 0);
+    for (unsigned k = 0; k < m->n_slots; k++)
+        if (m->cpus[k])
+            cpu_reset(m->cpus[k], k == 0);
     m->reset_requested = false;
 }
 
@@ -331,20 +453,29 @@ int machine_run(struct machine *m, uint64_t max_ticks)
             machine_reset(m);
         bool ran = false;
         uint64_t round_max = 0;
-        uint64_t quantum = m->n_cpus == 1 ? 1u << 20 : QUANTUM_TICKS;
+        if (m->run_state != MACHINE_RUNNING) {
+            /* Stopped (QMP stop, -S): only the monitor can change anything. */
+            if (m->poll && m->poll(m->poll_opaque, true))
+                continue;
+            fprintf(stderr, "smmvm: the machine is stopped and no monitor can resume it; exiting\n");
+            break;
+        }
+        uint64_t quantum = m->n_present == 1 ? 1u << 20 : QUANTUM_TICKS;
         if (deadline - m->virtual_time < quantum)
             quantum = deadline - m->virtual_time;
         /* Never run past the next timer: interrupts arrive at their exact tick. */
         uint64_t next_event = chipset_next_deadline(&m->chipset);
         if (next_event > m->virtual_time && next_event - m->virtual_time < quantum)
             quantum = next_event - m->virtual_time;
-        for (unsigned k = 0; k < m->n_cpus && !m->exit_requested; k++) {
+        for (unsigned k = 0; k < m->n_slots && !m->exit_requested; k++) {
             struct cpu *c = m->cpus[k];
-            if (!cpu_wants_to_run(c))
+            if (!c || !cpu_wants_to_run(c))
                 continue;
             m->chipset.current = c;
             uint64_t t = cpu_run(c, quantum);
             m->chipset.current = NULL;
+            if (m->n_doomed)
+                machine_free_doomed(m);
             if (t > round_max)
                 round_max = t;
             ran = true;

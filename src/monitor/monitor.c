@@ -7,34 +7,23 @@
  * arrives, between two scheduler rounds, so it acts at a round boundary.
  * Bad input gets one error line and the monitor keeps going.
  */
-#define _DEFAULT_SOURCE /* struct sockaddr_un on glibc with _POSIX_C_SOURCE */
 #include "monitor/monitor.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include "hw/pci.h"
 #include "hw/q35_mch.h"
 #include "machine/machine.h"
 #include "mem/memory.h"
+#include "monitor/channel.h"
 #include "util.h"
 
 #define LINE_MAX_BYTES 4096
-#define IDLE_WAIT_MS   100
 
 struct monitor {
     struct machine *m;
-    bool is_stdio;
-    bool stdin_eof;
-    int listen_fd; /* unix socket server, -1 if none */
-    int in_fd;     /* stdin or the connected client, -1 if none */
-    int out_fd;
+    struct channel *ch;
     char line[LINE_MAX_BYTES];
     size_t len;
     bool overflow;
@@ -42,26 +31,6 @@ struct monitor {
 
 static const char banner[] = "smmvm monitor - type 'help' for more information\n";
 static const char prompt[] = "(smmvm) ";
-
-static void send_all(struct monitor *mon, const char *buf, size_t len)
-{
-    if (mon->is_stdio)
-        fflush(stdout); /* guest output on stdout (debugcon, serial) goes out first */
-    while (len > 0 && mon->out_fd >= 0) {
-        ssize_t n = write(mon->out_fd, buf, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return; /* a vanished client is noticed on the next read */
-        buf += n;
-        len -= (size_t)n;
-    }
-}
-
-static void send_str(struct monitor *mon, const char *s)
-{
-    send_all(mon, s, strlen(s));
-}
 
 static void print_help(FILE *out)
 {
@@ -73,6 +42,12 @@ static void print_help(FILE *out)
           "                           SMI features, each CPU's SMBASE and whether it is in SMRAM\n"
           "info cpus               -- every CPU: APIC ID, run state, SMM, SMBASE, RIP\n"
           "info registers [-a]     -- the registers of CPU 0 (-a: of every CPU)\n"
+          "info hotpluggable-cpus  -- every possible CPU slot, its topology and QOM path\n"
+          "info status             -- running, paused or prelaunch\n"
+          "device_add qemu64-x86_64-cpu,socket-id=S,core-id=C,thread-id=T[,id=ID]\n"
+          "                        -- hot-plug a CPU into a free slot (platform.md §5.6)\n"
+          "device_del ID|QOM-PATH  -- ask the guest to eject a CPU (remove event, GPE0 bit 2)\n"
+          "stop, cont              -- pause and resume the virtual CPUs\n"
           "system_reset            -- reset the system (platform.md §7.1)\n"
           "quit                    -- quit the emulator\n",
           out);
@@ -114,8 +89,10 @@ static bool range_is_smram(struct machine *m, unsigned cpu, uint64_t addr, uint6
 
 static void print_cpus(struct machine *m, FILE *out)
 {
-    for (unsigned k = 0; k < m->n_cpus; k++) {
+    for (unsigned k = 0; k < m->n_slots; k++) {
         const struct cpu *c = m->cpus[k];
+        if (!c)
+            continue;
         fprintf(out, "%c CPU #%u: apic_id=%u state=%s smm=%s smbase=0x%08x rip=0x%016llx%s\n",
                 k == 0 ? '*' : ' ', k, c->apic_id, run_state_name(c), c->in_smm ? "yes" : "no",
                 c->smbase, (unsigned long long)c->rip,
@@ -123,10 +100,76 @@ static void print_cpus(struct machine *m, FILE *out)
     }
 }
 
+#define INFO_ITEMS "mtree, pci, smram, cpus, registers, hotpluggable-cpus, status"
+
+const char *monitor_run_state_name(enum machine_run_state st)
+{
+    switch (st) {
+    case MACHINE_RUNNING: return "running";
+    case MACHINE_PAUSED: return "paused";
+    default: return "prelaunch";
+    }
+}
+
+/* QEMU's HMP layout of query-hotpluggable-cpus: highest slot first. */
+static void print_hotpluggable_cpus(struct machine *m, FILE *out)
+{
+    fputs("Hotpluggable CPUs:\n", out);
+    for (unsigned k = m->n_slots; k-- > 0;) {
+        const struct cpu_slot *s = &m->slot[k];
+        fprintf(out, "  type: \"%s\"\n  vcpus_count: \"1\"\n", MACHINE_CPU_TYPE);
+        if (m->cpus[k])
+            fprintf(out, "  qom_path: \"%s\"\n", s->qom_path);
+        fprintf(out, "  CPUInstance Properties:\n    socket-id: \"%u\"\n    core-id: \"%u\"\n"
+                     "    thread-id: \"%u\"\n",
+                s->socket, s->core, s->thread);
+    }
+}
+
+static void print_plug_error(const struct plug_error *e, FILE *out)
+{
+    fprintf(out, "Error: %s\n", e->desc);
+    if (e->hint[0])
+        fprintf(out, "%s\n", e->hint);
+}
+
+static void cmd_device_add(struct machine *m, const char *args, FILE *out)
+{
+    char buf[LINE_MAX_BYTES];
+    struct dev_prop props[16];
+    struct plug_error e;
+    snprintf(buf, sizeof(buf), "%s", args);
+    unsigned n = dev_props_parse(buf, props, 16);
+    if (n > 16) {
+        fputs("Error: too many properties\n", out);
+        return;
+    }
+    if (!machine_device_add(m, props, n, false, &e))
+        print_plug_error(&e, out);
+}
+
+static void cmd_device_del(struct machine *m, const char *id, FILE *out)
+{
+    struct plug_error e;
+    if (!machine_device_del(m, id, &e))
+        print_plug_error(&e, out);
+}
+
 static void cmd_info(struct machine *m, char **w, unsigned n, FILE *out)
 {
     if (n < 2) {
-        fputs("info: missing item (mtree, pci, smram, cpus, registers)\n", out);
+        fputs("info: missing item (" INFO_ITEMS ")\n", out);
+        return;
+    }
+    if (!strcmp(w[1], "hotpluggable-cpus") || !strcmp(w[1], "status")) {
+        if (n > 2) {
+            fprintf(out, "info %s: unexpected argument '%s'\n", w[1], w[2]);
+            return;
+        }
+        if (w[1][0] == 'h')
+            print_hotpluggable_cpus(m, out);
+        else
+            fprintf(out, "VM status: %s\n", monitor_run_state_name(m->run_state));
         return;
     }
     if (!strcmp(w[1], "cpus") || !strcmp(w[1], "registers")) {
@@ -138,8 +181,9 @@ static void cmd_info(struct machine *m, char **w, unsigned n, FILE *out)
         if (w[1][0] == 'c')
             print_cpus(m, out);
         else
-            for (unsigned k = 0; k < (all ? m->n_cpus : 1); k++)
-                cpu_print_registers(m->cpus[k], out);
+            for (unsigned k = 0; k < (all ? m->n_slots : 1); k++)
+                if (m->cpus[k])
+                    cpu_print_registers(m->cpus[k], out);
         return;
     }
     if (!strcmp(w[1], "mtree")) {
@@ -174,7 +218,9 @@ static void cmd_info(struct machine *m, char **w, unsigned n, FILE *out)
                     (unsigned long long)fw_cfg_smi_host_features(fw),
                     (unsigned long long)fw_cfg_smi_negotiated(fw),
                     fw_cfg_smi_is_locked(fw) ? "locked" : "not negotiated");
-            for (unsigned k = 0; k < m->n_cpus; k++) {
+            for (unsigned k = 0; k < m->n_slots; k++) {
+                if (!m->cpus[k])
+                    continue;
                 uint32_t b = m->cpus[k]->smbase;
                 /* The entry point and the save area must both be SMRAM (DESIGN.md, audit). */
                 bool in = range_is_smram(m, k, (uint64_t)b + 0x8000, 0x1000) &&
@@ -185,7 +231,7 @@ static void cmd_info(struct machine *m, char **w, unsigned n, FILE *out)
             }
         }
     } else {
-        fprintf(out, "info: unknown item '%s' (mtree, pci, smram, cpus, registers)\n", w[1]);
+        fprintf(out, "info: unknown item '%s' (" INFO_ITEMS ")\n", w[1]);
     }
 }
 
@@ -206,15 +252,33 @@ void monitor_execute(struct machine *m, const char *line, FILE *out)
         cmd_info(m, w, n, out);
         return;
     }
+    if (!strcmp(cmd, "device_add") || !strcmp(cmd, "device_del")) {
+        if (n != 2) {
+            fprintf(out, n < 2 ? "%s: %s expected\nTry \"help %s\" for more information\n"
+                               : "%s: extra argument (%s expected)\n",
+                    cmd, cmd[7] == 'a' ? "device options" : "string", cmd);
+            return;
+        }
+        if (cmd[7] == 'a')
+            cmd_device_add(m, w[1], out);
+        else
+            cmd_device_del(m, w[1], out);
+        return;
+    }
     if (n > 1 && (!strcmp(cmd, "help") || !strcmp(cmd, "system_reset") || !strcmp(cmd, "quit") ||
-                  !strcmp(cmd, "q"))) {
+                  !strcmp(cmd, "q") || !strcmp(cmd, "stop") || !strcmp(cmd, "cont") ||
+                  !strcmp(cmd, "c"))) {
         fprintf(out, "%s: unexpected argument '%s'\n", cmd, w[1]);
         return;
     }
     if (!strcmp(cmd, "help") || !strcmp(cmd, "?"))
         print_help(out);
     else if (!strcmp(cmd, "system_reset"))
-        machine_request_reset(m);
+        machine_request_host_reset(m);
+    else if (!strcmp(cmd, "stop"))
+        machine_stop(m);
+    else if (!strcmp(cmd, "cont") || !strcmp(cmd, "c"))
+        machine_cont(m);
     else if (!strcmp(cmd, "quit") || !strcmp(cmd, "q"))
         machine_request_exit(m, 0);
     else
@@ -227,38 +291,26 @@ static void run_line(struct monitor *mon, const char *line)
     size_t size = 0;
     FILE *out = open_memstream(&text, &size);
     if (!out) {
-        send_str(mon, "error: out of memory\n");
+        channel_write_str(mon->ch, "error: out of memory\n");
         return;
     }
     monitor_execute(mon->m, line, out);
     fclose(out);
-    send_all(mon, text, size);
+    channel_write(mon->ch, text, size);
     free(text);
     if (!mon->m->exit_requested)
-        send_str(mon, prompt);
+        channel_write_str(mon->ch, prompt);
 }
 
-static void close_client(struct monitor *mon)
+static void on_data(void *opaque, const char *buf, size_t n)
 {
-    if (mon->is_stdio) {
-        mon->stdin_eof = true;
-        mon->in_fd = -1;
-        return;
-    }
-    close(mon->in_fd);
-    mon->in_fd = mon->out_fd = -1;
-    mon->len = 0;
-    mon->overflow = false;
-}
-
-static void consume(struct monitor *mon, const char *buf, size_t n)
-{
+    struct monitor *mon = opaque;
     for (size_t k = 0; k < n; k++) {
         char ch = buf[k];
         if (ch == '\n') {
             mon->line[mon->len] = 0;
             if (mon->overflow)
-                send_str(mon, "error: line too long (at most 4095 bytes)\n");
+                channel_write_str(mon->ch, "error: line too long (at most 4095 bytes)\n");
             else
                 run_line(mon, mon->line);
             mon->len = 0;
@@ -273,136 +325,44 @@ static void consume(struct monitor *mon, const char *buf, size_t n)
     }
 }
 
-static void accept_client(struct monitor *mon)
-{
-    int fd = accept(mon->listen_fd, NULL, NULL);
-    if (fd < 0)
-        return;
-    if (mon->in_fd >= 0) { /* one client at a time, as QEMU's HMP socket */
-        close(fd);
-        return;
-    }
-    mon->in_fd = mon->out_fd = fd;
-    send_str(mon, banner);
-    send_str(mon, prompt);
-}
-
-bool monitor_poll(void *opaque, bool idle)
+static void on_connected(void *opaque)
 {
     struct monitor *mon = opaque;
-    struct pollfd fds[2];
-    unsigned nfds = 0;
-    if (mon->listen_fd >= 0)
-        fds[nfds++] = (struct pollfd){.fd = mon->listen_fd, .events = POLLIN};
-    if (mon->in_fd >= 0)
-        fds[nfds++] = (struct pollfd){.fd = mon->in_fd, .events = POLLIN};
-    if (nfds == 0)
-        return false; /* stdin closed and no socket: nothing can arrive */
-    int r = poll(fds, nfds, idle ? IDLE_WAIT_MS : 0);
-    if (r <= 0)
-        return true;
-    for (unsigned k = 0; k < nfds; k++) {
-        if (!(fds[k].revents & (POLLIN | POLLHUP | POLLERR)))
-            continue;
-        if (fds[k].fd == mon->listen_fd) {
-            accept_client(mon);
-            continue;
-        }
-        char buf[1024];
-        ssize_t n = read(fds[k].fd, buf, sizeof(buf));
-        if (n < 0 && (errno == EINTR || errno == EAGAIN))
-            continue;
-        if (n <= 0) {
-            close_client(mon);
-            continue;
-        }
-        consume(mon, buf, (size_t)n);
-    }
-    return mon->listen_fd >= 0 || mon->in_fd >= 0;
+    mon->len = 0;
+    mon->overflow = false;
+    channel_write_str(mon->ch, banner);
+    channel_write_str(mon->ch, prompt);
 }
 
-static bool open_unix(struct monitor *mon, const char *spec, char *err, size_t err_size)
-{
-    char *copy = xstrdup(spec + 5);
-    char *save = NULL;
-    char *path = strtok_r(copy, ",", &save);
-    bool server = false, wait = true;
-    for (char *t = strtok_r(NULL, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        if (!strcmp(t, "server") || !strcmp(t, "server=on"))
-            server = true;
-        else if (!strcmp(t, "server=off"))
-            server = false;
-        else if (!strcmp(t, "wait=off") || !strcmp(t, "nowait"))
-            wait = false;
-        else if (!strcmp(t, "wait=on") || !strcmp(t, "wait"))
-            wait = true;
-        else {
-            snprintf(err, err_size, "-monitor: unix: unknown parameter '%s'", t);
-            free(copy);
-            return false;
-        }
-    }
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    if (!path || !*path || strlen(path) >= sizeof(addr.sun_path)) {
-        snprintf(err, err_size,
-                 "-monitor: unix: a socket path (shorter than %zu bytes) is required",
-                 sizeof(addr.sun_path));
-        free(copy);
-        return false;
-    }
-    if (!server || wait) {
-        snprintf(err, err_size, "-monitor: %s: only server=on,wait=off is supported", spec);
-        free(copy);
-        return false;
-    }
-    memcpy(addr.sun_path, path, strlen(path) + 1);
-    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    unlink(path); /* QEMU replaces a stale socket too */
-    if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 1) < 0) {
-        snprintf(err, err_size, "-monitor: Failed to bind socket to %s: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        free(copy);
-        return false;
-    }
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-    mon->listen_fd = fd;
-    free(copy);
-    return true;
-}
+static const struct channel_handler hmp_handler = {
+    .connected = on_connected,
+    .data = on_data,
+};
 
 struct monitor *monitor_open(struct machine *m, const char *spec, char *err, size_t err_size)
 {
     struct monitor *mon = xcalloc(1, sizeof(*mon));
-    *mon = (struct monitor){.m = m, .listen_fd = -1, .in_fd = -1, .out_fd = -1};
-    if (!strcmp(spec, "stdio")) {
-        mon->is_stdio = true;
-        mon->in_fd = STDIN_FILENO;
-        mon->out_fd = STDOUT_FILENO;
-        fflush(stdout);
-        send_str(mon, banner);
-        send_str(mon, prompt);
-    } else if (!strncmp(spec, "unix:", 5)) {
-        if (!open_unix(mon, spec, err, err_size)) {
-            free(mon);
-            return NULL;
-        }
-    } else {
-        snprintf(err, err_size,
-                 "-monitor: '%s' is not supported (stdio or unix:PATH,server=on,wait=off)", spec);
+    mon->m = m;
+    /* channel_open may call on_connected (stdio), which writes through mon->ch. */
+    mon->ch = channel_open("-monitor", spec, &hmp_handler, mon, err, err_size);
+    if (!mon->ch) {
         free(mon);
         return NULL;
     }
+    if (!strcmp(spec, "stdio"))
+        on_connected(mon);
     return mon;
+}
+
+struct channel *monitor_channel(struct monitor *mon)
+{
+    return mon->ch;
 }
 
 void monitor_close(struct monitor *mon)
 {
     if (!mon)
         return;
-    if (!mon->is_stdio && mon->in_fd >= 0)
-        close(mon->in_fd);
-    if (mon->listen_fd >= 0)
-        close(mon->listen_fd);
+    channel_close(mon->ch);
     free(mon);
 }

@@ -19,6 +19,7 @@
 
 #include "hw/pci.h"
 #include "machine/machine.h"
+#include "monitor/channel.h"
 #include "monitor/monitor.h"
 
 struct fixture {
@@ -146,9 +147,9 @@ static void test_bad_input_gets_one_error_line(void **state)
 {
     struct fixture *f = *state;
     assert_string_equal(run(f, "frobnicate"), "unknown command: 'frobnicate' (try 'help')\n");
-    assert_string_equal(run(f, "info"), "info: missing item (mtree, pci, smram, cpus, registers)\n");
+    assert_string_equal(run(f, "info"), "info: missing item (mtree, pci, smram, cpus, registers, hotpluggable-cpus, status)\n");
     assert_string_equal(run(f, "info registers-of-doom"),
-                        "info: unknown item 'registers-of-doom' (mtree, pci, smram, cpus, registers)\n");
+                        "info: unknown item 'registers-of-doom' (mtree, pci, smram, cpus, registers, hotpluggable-cpus, status)\n");
     assert_string_equal(run(f, "info mtree -x"),
                         "info mtree: invalid argument '-x' (only -f and -D are supported)\n");
     assert_string_equal(run(f, "quit now"), "quit: unexpected argument 'now'\n");
@@ -208,6 +209,12 @@ static void test_halted_machine_keeps_serving_the_monitor(void **state)
     assert_int_equal(p.idle_calls, 3);
 }
 
+static bool poll_monitor(struct monitor *mon)
+{
+    struct channel_set set = { { monitor_channel(mon) }, 1 };
+    return channel_set_poll(&set, true);
+}
+
 static void test_unix_socket_monitor(void **state)
 {
     struct fixture *f = *state;
@@ -220,9 +227,9 @@ static void test_unix_socket_monitor(void **state)
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
     memcpy(addr.sun_path, path, strlen(path) + 1);
     assert_int_equal(connect(c, (struct sockaddr *)&addr, sizeof(addr)), 0);
-    assert_true(monitor_poll(mon, true)); /* accept */
+    assert_true(poll_monitor(mon)); /* accept */
     assert_int_equal(write(c, "info pci\nbogus\n", 15), 15);
-    assert_true(monitor_poll(mon, true));
+    assert_true(poll_monitor(mon));
     char buf[4096] = {0};
     size_t got = 0;
     while (got < sizeof(buf) - 1) {
@@ -237,7 +244,7 @@ static void test_unix_socket_monitor(void **state)
     assert_non_null(strstr(buf, "ISA bridge: PCI device 8086:2918"));
     assert_non_null(strstr(buf, "unknown command: 'bogus' (try 'help')\n(smmvm) "));
     close(c);
-    assert_true(monitor_poll(mon, true)); /* EOF: the server keeps listening */
+    assert_true(poll_monitor(mon)); /* EOF: the server keeps listening */
     monitor_close(mon);
     unlink(path);
     assert_null(monitor_open(f->m, "tcp:1234", err, sizeof(err)));

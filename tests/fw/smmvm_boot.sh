@@ -4,8 +4,7 @@
 # and 8 CPUs (and a 2-socket x 3-core topology), and checks the firmware.md §12 lines: negotiation, one
 # "relocated" line per CPU into its own TSEG tile, all three locks, and the
 # payload's "ready" with the window reading all-ones from the OS.
-# The QMP-driven hot-plug scenarios (tests/fw/run.py) need smmvm's QMP, which
-# arrives with CPU hot-plug; until then they run on QEMU only.
+# The QMP-driven hot-plug scenarios run on smmvm from tests/fw/smmvm_scenarios.sh.
 # Prints "N passed, N failed".
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
