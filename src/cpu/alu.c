@@ -12,8 +12,6 @@
 __extension__ typedef unsigned __int128 u128;
 __extension__ typedef __int128 s128;
 
-enum { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP };
-
 /* One body, two handlers: the byte form and the operand-size form (16/32/64).
  * For group 1, 81 /r Iz and 83 /r Ib share the sized handler: the decoder has
  * sign-extended either immediate. */
@@ -29,82 +27,99 @@ enum { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP };
 
 static uint64_t alu_apply(struct cpu *c, unsigned op, unsigned size, uint64_t a, uint64_t b)
 {
-    uint64_t m = size_mask(size);
-    unsigned bits = size * 8;
-    uint64_t r;
-    a &= m;
-    b &= m;
-    switch (op) {
-    case ALU_ADD:
-        r = (a + b) & m;
-        lazy_set(c, LF_ADD, bits, r, a, b);
-        return r;
-    case ALU_OR:
-        r = a | b;
-        lazy_set(c, LF_LOGIC, bits, r, a, b);
-        return r;
-    case ALU_ADC: {
-        uint8_t carry = get_cf(c);
-        r = (a + b + carry) & m;
-        lazy_set(c, LF_ADC, bits, r, a, b);
-        c->lf.carry = carry;
-        return r;
-    }
-    case ALU_SBB: {
-        uint8_t carry = get_cf(c);
-        r = (a - b - carry) & m;
-        lazy_set(c, LF_SBB, bits, r, a, b);
-        c->lf.carry = carry;
-        return r;
-    }
-    case ALU_AND:
-        r = a & b;
-        lazy_set(c, LF_LOGIC, bits, r, a, b);
-        return r;
-    case ALU_XOR:
-        r = a ^ b;
-        lazy_set(c, LF_LOGIC, bits, r, a, b);
-        return r;
-    default: /* SUB, CMP */
-        r = (a - b) & m;
-        lazy_set(c, LF_SUB, bits, r, a, b);
-        return r;
-    }
+    return alu_compute(c, op, size, a, b, true);
 }
 
+/* A memory destination is written before the flags change, so a store that
+ * faults (a read-only page) leaves RFLAGS as it was. */
 void h_alu_EbGb(struct cpu *c, const struct insn *i)
 {
     unsigned op = (i->op >> 3) & 7;
-    uint64_t r = alu_apply(c, op, 1, rm_read(c, i, 1), greg_read(c, i, 1));
+    uint64_t a = rm_read(c, i, 1), b = greg_read(c, i, 1);
     if (op != ALU_CMP)
-        rm_write(c, i, 1, r);
+        rm_write(c, i, 1, alu_compute(c, op, 1, a, b, false));
+    alu_apply(c, op, 1, a, b);
 }
 
-/* Register-register forms of the hottest ALU ops, chosen at decode time:
- * no operand-kind test and no operation switch (cpu.md §5.2). */
-#define ALU_RR(name, expr, lazy)                                                                   \
-    void name(struct cpu *c, const struct insn *i)                                                 \
+/* ---- decode-time specialisations of register forms (cpu.md §5.2) ----
+ * One handler per operation and operand size, so nothing tests the operand
+ * kind, the size or the operation at run time. The register operand written
+ * is always i->rm: the decoder swaps reg and rm for the Gv,Ev forms and puts
+ * RAX in rm for the accumulator forms. */
+
+/* rm = rm op reg */
+#define ALU_RR_ONE(name, op, bits)                                                                 \
+    void h_##name##_rr##bits(struct cpu *c, const struct insn *i)                                  \
     {                                                                                              \
-        unsigned s = i->opsize;                                                                    \
-        uint64_t m = size_mask(s);                                                                 \
-        uint64_t a = c->gpr[i->rm] & m, b = c->gpr[i->reg] & m;                                    \
-        uint64_t r = (expr) & m;                                                                   \
-        lazy_set(c, lazy, s * 8, r, a, b);                                                         \
-        reg_write(c, i->rm, s, r);                                                                 \
+        uint64_t r = alu_compute(c, op, bits / 8, c->gpr[i->rm], c->gpr[i->reg], true);           \
+        if (op != ALU_CMP)                                                                         \
+            reg_write(c, i->rm, bits / 8, r);                                                      \
+    }                                                                                              \
+    void h_##name##_ri##bits(struct cpu *c, const struct insn *i)                                  \
+    {                                                                                              \
+        uint64_t r = alu_compute(c, op, bits / 8, c->gpr[i->rm], i->imm, true);                   \
+        if (op != ALU_CMP)                                                                         \
+            reg_write(c, i->rm, bits / 8, r);                                                      \
     }
-ALU_RR(h_add_rr, a + b, LF_ADD)
-ALU_RR(h_sub_rr, a - b, LF_SUB)
-ALU_RR(h_and_rr, a & b, LF_LOGIC)
-ALU_RR(h_or_rr, a | b, LF_LOGIC)
-ALU_RR(h_xor_rr, a ^ b, LF_LOGIC)
+#define ALU_RR_SIZES(name, op)                                                                     \
+    ALU_RR_ONE(name, op, 16) ALU_RR_ONE(name, op, 32) ALU_RR_ONE(name, op, 64)
+ALU_RR_SIZES(add, ALU_ADD)
+ALU_RR_SIZES(or, ALU_OR)
+ALU_RR_SIZES(adc, ALU_ADC)
+ALU_RR_SIZES(sbb, ALU_SBB)
+ALU_RR_SIZES(and, ALU_AND)
+ALU_RR_SIZES(sub, ALU_SUB)
+ALU_RR_SIZES(xor, ALU_XOR)
+ALU_RR_SIZES(cmp, ALU_CMP)
 
-void h_cmp_rr(struct cpu *c, const struct insn *i)
+/* INC/DEC keep CF: it is captured into the lazy record. */
+static inline __attribute__((always_inline)) uint64_t inc_dec(struct cpu *c, unsigned size,
+                                                               uint64_t a, bool dec)
 {
-    unsigned s = i->opsize;
-    uint64_t m = size_mask(s);
-    uint64_t a = c->gpr[i->rm] & m, b = c->gpr[i->reg] & m;
-    lazy_set(c, LF_SUB, s * 8, (a - b) & m, a, b);
+    bool carry = get_cf(c);
+    uint64_t m = size_mask(size);
+    a &= m;
+    uint64_t r = (dec ? a - 1 : a + 1) & m;
+    lazy_set(c, dec ? LF_DEC : LF_INC, size * 8, r, a, 1, carry);
+    return r;
 }
+
+#define UNARY_ONE(bits)                                                                            \
+    void h_test_rr##bits(struct cpu *c, const struct insn *i)                                      \
+    {                                                                                              \
+        lazy_set_logic(c, bits, c->gpr[i->rm] & c->gpr[i->reg] & size_mask(bits / 8));             \
+    }                                                                                              \
+    void h_test_ri##bits(struct cpu *c, const struct insn *i)                                      \
+    {                                                                                              \
+        lazy_set_logic(c, bits, c->gpr[i->rm] & i->imm & size_mask(bits / 8));                     \
+    }                                                                                              \
+    void h_inc_r##bits(struct cpu *c, const struct insn *i)                                        \
+    {                                                                                              \
+        reg_write(c, i->rm, bits / 8, inc_dec(c, bits / 8, c->gpr[i->rm], false));                 \
+    }                                                                                              \
+    void h_dec_r##bits(struct cpu *c, const struct insn *i)                                        \
+    {                                                                                              \
+        reg_write(c, i->rm, bits / 8, inc_dec(c, bits / 8, c->gpr[i->rm], true));                  \
+    }                                                                                              \
+    void h_neg_r##bits(struct cpu *c, const struct insn *i)                                        \
+    {                                                                                              \
+        reg_write(c, i->rm, bits / 8, alu_compute(c, ALU_SUB, bits / 8, 0, c->gpr[i->rm], true)); \
+    }                                                                                              \
+    void h_not_r##bits(struct cpu *c, const struct insn *i)                                        \
+    {                                                                                              \
+        reg_write(c, i->rm, bits / 8, ~c->gpr[i->rm]);                                             \
+    }                                                                                              \
+    void h_mov_rr##bits(struct cpu *c, const struct insn *i)                                       \
+    {                                                                                              \
+        reg_write(c, i->rm, bits / 8, c->gpr[i->reg]);                                             \
+    }                                                                                              \
+    void h_mov_ri##bits(struct cpu *c, const struct insn *i)                                       \
+    {                                                                                              \
+        reg_write(c, i->rm, bits / 8, i->imm);                                                     \
+    }
+UNARY_ONE(16)
+UNARY_ONE(32)
+UNARY_ONE(64)
 
 void h_alu_EvGv(struct cpu *c, const struct insn *i)
 {
@@ -165,9 +180,10 @@ static void grp1(struct cpu *c, const struct insn *i, unsigned s)
         return;
     }
     uint64_t la = seg_linear(c, i->seg, insn_ea(c, i), s, op == ALU_CMP ? ACC_READ : ACC_WRITE);
-    uint64_t r = alu_apply(c, op, s, lin_read(c, la, s), i->imm);
+    uint64_t a = lin_read(c, la, s);
     if (op != ALU_CMP)
-        lin_write(c, la, s, r);
+        lin_write(c, la, s, alu_compute(c, op, s, a, i->imm, false));
+    alu_apply(c, op, s, a, i->imm);
 }
 
 BYTE_AND_SIZED(h_grp1_EbIb, h_grp1_EvI, grp1)
@@ -192,19 +208,6 @@ void h_test_AXIz(struct cpu *c, const struct insn *i)
     alu_apply(c, ALU_AND, i->opsize, c->gpr[R_AX], i->imm);
 }
 
-/* INC/DEC keep CF: it is captured into the lazy record. */
-static inline __attribute__((always_inline)) uint64_t inc_dec(struct cpu *c, unsigned size,
-                                                               uint64_t a, bool dec)
-{
-    uint8_t carry = get_cf(c);
-    uint64_t m = size_mask(size);
-    a &= m;
-    uint64_t r = (dec ? a - 1 : a + 1) & m;
-    lazy_set(c, dec ? LF_DEC : LF_INC, size * 8, r, a, 1);
-    c->lf.carry = carry;
-    return r;
-}
-
 void h_inc_r(struct cpu *c, const struct insn *i)
 {
     unsigned r = i->op & 7;
@@ -215,16 +218,6 @@ void h_dec_r(struct cpu *c, const struct insn *i)
 {
     unsigned r = i->op & 7;
     reg_write(c, r, i->opsize, inc_dec(c, i->opsize, c->gpr[r], true));
-}
-
-void h_inc_rm_reg(struct cpu *c, const struct insn *i)
-{
-    reg_write(c, i->rm, i->opsize, inc_dec(c, i->opsize, c->gpr[i->rm], false));
-}
-
-void h_dec_rm_reg(struct cpu *c, const struct insn *i)
-{
-    reg_write(c, i->rm, i->opsize, inc_dec(c, i->opsize, c->gpr[i->rm], true));
 }
 
 void alu_inc_dec_rm(struct cpu *c, const struct insn *i, unsigned s, bool dec)
@@ -430,8 +423,7 @@ static inline __attribute__((always_inline)) uint64_t shift_op(struct cpu *c, un
             of = ((r >> (bits - 1)) & 1) ^ cf;
             break;
         }
-        lazy_set(c, LF_SHIFT, bits, r, 0, of);
-        c->lf.carry = cf;
+        lazy_set(c, LF_SHIFT, bits, r, 0, of, cf);
         return r;
     }
     /* Rotates change CF and OF only: take SF ZF AF PF from the previous
@@ -448,7 +440,7 @@ static inline __attribute__((always_inline)) uint64_t shift_op(struct cpu *c, un
     }
     switch (op) {
     case 0: { /* ROL */
-        unsigned n = count % bits;
+        unsigned n = count & (bits - 1); /* bits is a power of two */
         r = n ? ((a << n) | (a >> (bits - n))) & m : a;
         cf = r & 1;
         of = ((r >> (bits - 1)) & 1) ^ cf;
@@ -456,7 +448,7 @@ static inline __attribute__((always_inline)) uint64_t shift_op(struct cpu *c, un
         break;
     }
     case 1: { /* ROR */
-        unsigned n = count % bits;
+        unsigned n = count & (bits - 1); /* bits is a power of two */
         r = n ? ((a >> n) | (a << (bits - n))) & m : a;
         cf = (r >> (bits - 1)) & 1;
         of = cf ^ ((r >> (bits - 2)) & 1);
@@ -528,6 +520,20 @@ void h_shift_reg_imm(struct cpu *c, const struct insn *i)
     unsigned count = i->op == 0xD1 ? 1 : (unsigned)i->imm & 0xFF;
     reg_write(c, i->rm, s, shift_op(c, i->reg & 7, s, c->gpr[i->rm], count));
 }
+
+/* The same per operation and size; the decoder stores the count (1 for D1) in imm. */
+#define SHIFT_RI_ONE(name, op, bits)                                                               \
+    void h_##name##_ri##bits(struct cpu *c, const struct insn *i)                                  \
+    {                                                                                              \
+        reg_write(c, i->rm, bits / 8, shift_op(c, op, bits / 8, c->gpr[i->rm], (unsigned)i->imm)); \
+    }
+#define SHIFT_RI_SIZES(name, op)                                                                   \
+    SHIFT_RI_ONE(name, op, 16) SHIFT_RI_ONE(name, op, 32) SHIFT_RI_ONE(name, op, 64)
+SHIFT_RI_SIZES(rol, 0)
+SHIFT_RI_SIZES(ror, 1)
+SHIFT_RI_SIZES(shl, 4)
+SHIFT_RI_SIZES(shr, 5)
+SHIFT_RI_SIZES(sar, 7)
 
 BYTE_AND_SIZED(h_grp2_Eb, h_grp2_Ev, grp2)
 

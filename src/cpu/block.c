@@ -11,30 +11,8 @@
 #include "cpu/handlers.h"
 #include "mem/memory.h"
 
-#define BLOCK_MAX 32
 #define BLOCK_LIMIT 65536 /* then everything is dropped and decoding starts afresh */
 #define HASH_BITS 16
-
-struct block {
-    const uint8_t *host; /* first byte */
-    struct ram_block *ram;
-    uint64_t ram_offset;
-    uint16_t bytes;
-    uint8_t code_bits;
-    uint8_t n;
-    bool valid;
-    /* Successor cache: valid while the TLB epoch, the cache generation, the
-     * linear address and the privilege class are what they were. */
-    struct block *link[2];
-    uint64_t link_la[2];
-    uint64_t link_gen[2];
-    uint32_t link_epoch[2];
-    uint8_t link_user[2];
-    uint8_t link_next;
-    struct block *hash_next;
-    struct block *page_next;
-    struct insn insn[BLOCK_MAX];
-};
 
 struct page_list {
     const uint8_t *page;
@@ -160,6 +138,22 @@ static void unlink_hash(struct block_cache *bc, struct block *b)
         *pp = b->hash_next;
 }
 
+static bool block_overlaps(const struct block *b, const uint8_t *host, unsigned len)
+{
+    for (unsigned r = 0; r < b->n_runs; r++) {
+        const uint8_t *start = b->page + b->run_start[r];
+        if (start < host + len && host < start + b->run_bytes[r])
+            return true;
+    }
+    return false;
+}
+
+static void mark_code(const struct block *b)
+{
+    for (unsigned r = 0; r < b->n_runs; r++)
+        ram_block_mark_code(b->ram, b->ram_page_offset + b->run_start[r], b->run_bytes[r]);
+}
+
 void block_cache_code_written(struct block_cache *bc, const uint8_t *host, unsigned len)
 {
     const uint8_t *first = (const uint8_t *)((uintptr_t)host & ~(uintptr_t)0xFFF);
@@ -171,7 +165,7 @@ void block_cache_code_written(struct block_cache *bc, const uint8_t *host, unsig
         struct block **pp = &p->blocks;
         while (*pp) {
             struct block *b = *pp;
-            if (b->host < host + len && host < b->host + b->bytes) {
+            if (block_overlaps(b, host, len)) {
                 *pp = b->page_next;
                 unlink_hash(bc, b);
                 bc->generation++;
@@ -189,7 +183,7 @@ void block_cache_code_written(struct block_cache *bc, const uint8_t *host, unsig
         /* Re-mark the chunks of the blocks that survive. */
         ram_block_clear_code(p->ram, p->ram_offset, 0x1000);
         for (struct block *b = p->blocks; b; b = b->page_next)
-            ram_block_mark_code(b->ram, b->ram_offset, b->bytes);
+            mark_code(b);
     }
 }
 
@@ -209,6 +203,32 @@ static bool ends_block(insn_fn fn)
         if (enders[k] == fn)
             return true;
     return false;
+}
+
+/* A direct JMP or CALL whose target lies in the same page, outside the bytes
+ * decoded so far, does not end the block: decoding goes on at the target and
+ * the record becomes h_jmp_folded / h_call_folded, which check at run time
+ * that the target is where the block continues (cpu.md §5.4). `end` is the
+ * page offset after the instruction. Returns false if the block ends here. */
+static bool fold_direct_transfer(struct block *b, struct insn *i, unsigned end, unsigned code_bits)
+{
+    if (i->fn != h_jmp_rel && i->fn != h_call_rel)
+        return false;
+    if (code_bits != 64 && i->opsize != code_bits / 8)
+        return false; /* 66-prefixed: the target is truncated to another width */
+    if (b->n >= BLOCK_MAX || b->n_runs >= BLOCK_RUNS)
+        return false;
+    int64_t target = (int64_t)end + (int64_t)i->imm;
+    if (target < 0 || target >= 0x1000)
+        return false;
+    for (unsigned r = 0; r < b->n_runs; r++)
+        if (target >= b->run_start[r] && target < b->run_start[r] + b->run_bytes[r])
+            return false; /* a loop: its next pass starts a block of its own */
+    i->fn = i->fn == h_jmp_rel ? h_jmp_folded : h_call_folded;
+    b->run_start[b->n_runs] = (uint16_t)target;
+    b->run_bytes[b->n_runs] = 0;
+    b->n_runs++;
+    return true;
 }
 
 /* Fetches instruction bytes through the TLB (may raise #PF or #GP). */
@@ -285,54 +305,70 @@ struct block *block_lookup(struct cpu *c)
     if (bc->n_blocks >= BLOCK_LIMIT)
         drop_all(bc);
     /* Decode a new block up to the page end. */
-    unsigned page_left = 0x1000 - (unsigned)(la & 0xFFF);
-    uint64_t limit_left = c->code_bits == 64 ? ~0ull : (uint64_t)c->seg[SEG_CS].limit - c->rip + 1;
     if (c->code_bits != 64 && c->rip > c->seg[SEG_CS].limit)
         GP0(c);
     struct block *b = xcalloc(1, sizeof(*b));
-    unsigned pos = 0;
-    while (b->n < BLOCK_MAX && pos < page_left) {
-        unsigned avail = page_left - pos;
+    unsigned start = (unsigned)(la & 0xFFF);
+    unsigned pos = start; /* page offset of the next instruction */
+    b->n_runs = 1;
+    b->run_start[0] = (uint16_t)start;
+    while (b->n < BLOCK_MAX && pos < 0x1000) {
+        unsigned avail = 0x1000 - pos;
         if (avail > 15)
             avail = 15;
-        if (avail > limit_left - pos)
-            avail = (unsigned)(limit_left - pos);
+        if (c->code_bits != 64) {
+            /* Bytes up to the CS limit only (RIP of this instruction = rip + pos - start). */
+            uint64_t ip = (uint32_t)(c->rip + pos - start);
+            uint64_t limit_left = ip > c->seg[SEG_CS].limit ? 0 : c->seg[SEG_CS].limit - ip + 1;
+            if (avail > limit_left)
+                avail = (unsigned)limit_left;
+        }
         struct insn *i = &b->insn[b->n];
-        int len = decode_insn(i, host + pos, avail, c->code_bits);
+        int len = avail ? decode_insn(i, host - start + pos, avail, c->code_bits) : 0;
         if (len <= 0) {
             /* Incomplete at the page end or CS limit, or invalid: let the first
              * instruction fault precisely; otherwise end the block before it. */
             if (b->n == 0) {
                 free(b);
-                if (len == 0 && avail < 15 && avail == page_left - pos)
+                if (len == 0 && avail < 15 && avail == 0x1000 - pos)
                     return decode_scratch(c, la);
                 check_cs_limit(c, c->rip, len == 0 ? avail + 1 : 1);
                 struct insn probe;
-                decode_or_fault(c, &probe, host + pos, avail);
+                decode_or_fault(c, &probe, host, avail);
                 GP0(c); /* unreachable: decode_or_fault raised */
             }
             break;
         }
+        i->offset = (int16_t)(pos - start);
         pos += (unsigned)len;
+        b->run_bytes[b->n_runs - 1] = (uint16_t)(pos - b->run_start[b->n_runs - 1]);
         b->n++;
-        if (ends_block(i->fn))
+        if (!ends_block(i->fn))
+            continue;
+        if (!fold_direct_transfer(b, i, pos, c->code_bits))
             break;
+        pos = b->run_start[b->n_runs - 1];
+    }
+    struct insn *last = &b->insn[b->n - 1];
+    if (last->fn == h_jmp_folded || last->fn == h_call_folded) {
+        /* Nothing could be decoded at the target: the transfer ends the block. */
+        last->fn = last->fn == h_jmp_folded ? h_jmp_rel : h_call_rel;
+        b->n_runs--;
     }
     b->host = host;
+    b->page = host - start;
     b->code_bits = c->code_bits;
-    b->bytes = (uint16_t)pos;
     b->valid = true;
     b->ram = e->block;
-    b->ram_offset = e->block_offset + (la & 0xFFF);
+    b->ram_page_offset = e->block_offset;
     b->hash_next = bc->hash[h];
     bc->hash[h] = b;
     bc->n_blocks++;
-    const uint8_t *page = host - (la & 0xFFF);
-    struct page_list *p = page_find(bc, page, true, e->block, e->block_offset);
+    struct page_list *p = page_find(bc, b->page, true, e->block, e->block_offset);
     b->page_next = p->blocks;
     p->blocks = b;
     bool was_code = ram_block_page_has_code(e->block, e->block_offset);
-    ram_block_mark_code(e->block, b->ram_offset, b->bytes);
+    mark_code(b);
     if (!was_code)
         revoke_fast_writes(bc, e->block, e->block_offset);
     return b;
@@ -343,41 +379,29 @@ struct block *block_scratch_create(void)
     return xcalloc(1, sizeof(struct block));
 }
 
-const struct insn *block_insns(const struct block *b, unsigned *n)
+const uint64_t *block_cache_generation(const struct block_cache *bc)
 {
-    *n = b->n;
-    return b->insn;
-}
-
-static uint64_t rip_linear(const struct cpu *c)
-{
-    return c->code_bits == 64 ? c->rip : (uint32_t)(c->seg[SEG_CS].base + c->rip);
+    return &bc->generation;
 }
 
 struct block *block_next(struct cpu *c, struct block *prev)
 {
     if (!prev || prev == c->scratch)
         return block_lookup(c);
-    uint64_t la = rip_linear(c);
-    uint8_t user = c->cpl == 3;
+    struct block *n = block_chained(c, prev);
+    if (n)
+        return n;
     struct block_cache *bc = c->blocks;
-    for (unsigned k = 0; k < 2; k++) {
-        struct block *n = prev->link[k];
-        if (n && prev->link_la[k] == la && prev->link_epoch[k] == c->tlb.epoch &&
-            prev->link_gen[k] == bc->generation && prev->link_user[k] == user &&
-            n->code_bits == c->code_bits)
-            return n;
-    }
     uint64_t gen = bc->generation;
-    struct block *n = block_lookup(c);
+    uint64_t la = block_rip_linear(c);
+    n = block_lookup(c);
     if (n != c->scratch && gen == bc->generation) {
         unsigned k = prev->link_next;
         prev->link_next ^= 1;
         prev->link[k] = n;
         prev->link_la[k] = la;
-        prev->link_epoch[k] = c->tlb.epoch;
         prev->link_gen[k] = bc->generation;
-        prev->link_user[k] = user;
+        prev->link_key[k] = block_link_key(c);
     }
     return n;
 }

@@ -42,14 +42,80 @@ void h_jmp_rel(struct cpu *c, const struct insn *i)
 void h_call_rel(struct cpu *c, const struct insn *i)
 {
     uint64_t t = near_target(c, c->next_rip + i->imm, i->opsize);
-    cpu_push(c, i->opsize, c->next_rip);
+    stack_push(c, i->opsize, c->next_rip);
     c->next_rip = t;
+}
+
+/* ---- JMP and CALL folded into their block (block.c) ----
+ * The block goes on with the record after this one, decoded at the target.
+ * In 64-bit mode a target in the same page needs no check. Elsewhere the
+ * target may wrap at the operand size (then the block is not where the code
+ * goes) or lie beyond the CS limit (#GP): both are checked here. next_rip is
+ * set either way, for when this record runs last in its block. */
+
+static uint64_t folded_next(const struct cpu *c, const struct insn *i)
+{
+    uint64_t next = c->blk_rip + (uint64_t)(int64_t)i->offset + i->len;
+    return c->code_bits == 64 ? next : (uint32_t)next;
+}
+
+static bool folded_target_moved(const struct cpu *c, const struct insn *i, uint64_t target)
+{
+    return target != (uint32_t)(c->blk_rip + (uint64_t)(int64_t)i[1].offset) ||
+           target > c->seg[SEG_CS].limit;
+}
+
+/* Cold: the target is not where the block continues. */
+static void folded_leave(struct cpu *c, uint64_t target)
+{
+    c->next_rip = target;
+    if (c->cur_insn) { /* not the block's last record: the run loop must leave */
+        c->block_exit = true;
+        c->block_exit_redirect = true;
+        c->block_exit_rip = target;
+    }
+}
+
+void h_jmp_folded(struct cpu *c, const struct insn *i)
+{
+    uint64_t next = folded_next(c, i);
+    if (c->code_bits == 64) {
+        c->next_rip = next + i->imm;
+        return;
+    }
+    uint64_t t = (next + i->imm) & size_mask(i->opsize);
+    c->next_rip = t;
+    if (unlikely(folded_target_moved(c, i, t))) {
+        if (t > c->seg[SEG_CS].limit)
+            GP0(c);
+        folded_leave(c, t);
+    }
+}
+
+void h_call_folded(struct cpu *c, const struct insn *i)
+{
+    uint64_t next = folded_next(c, i);
+    if (c->code_bits == 64) {
+        stack_push(c, 8, next);
+        c->next_rip = next + i->imm;
+        return;
+    }
+    uint64_t t = (next + i->imm) & size_mask(i->opsize);
+    bool moved = folded_target_moved(c, i, t);
+    if (unlikely(moved) && t > c->seg[SEG_CS].limit)
+        GP0(c); /* before the push, as h_call_rel */
+    stack_push(c, i->opsize, next);
+    c->next_rip = t;
+    if (unlikely(moved))
+        folded_leave(c, t);
 }
 
 void h_ret(struct cpu *c, const struct insn *i)
 {
-    uint64_t t = near_target(c, cpu_stack_peek(c, 0, i->opsize), i->opsize);
-    cpu_stack_adjust(c, i->opsize);
+    unsigned s = i->opsize;
+    uint64_t sp = c->gpr[R_SP] & stack_mask(c);
+    uint64_t t = near_target(c, seg_read(c, SEG_SS, sp, s), s);
+    stack_set_sp(c, sp + s);
     c->next_rip = t;
 }
 

@@ -15,6 +15,7 @@ void cpu_init(struct cpu *c, unsigned index, struct block_cache *blocks,
     c->index = index;
     c->apic_id = index;
     c->blocks = blocks;
+    c->block_generation = block_cache_generation(blocks);
     c->as_normal = normal;
     c->as_smm = smm ? smm : normal;
     c->as = normal;
@@ -142,22 +143,21 @@ static void raise_pending(struct cpu *c)
 
 /* ---- events at instruction boundaries (cpu.md §3; platform.md §6.2) ---- */
 
-static bool maskable_pending(const struct cpu *c)
+static inline bool maskable_pending(const struct cpu *c)
 {
     return (c->rflags & FLAG_IF) && (c->apic_intr || (c->intr_line && apic_accepts_pic(c)));
 }
 
 /* A latched INIT waits for RSM, except under QEMU TCG's semantics (cpu.md §4.6, §4.8). */
-static bool init_acts_now(const struct cpu *c)
+static inline bool init_acts_now(const struct cpu *c)
 {
     return c->init_latched && (!c->in_smm || c->tcg_smm_compat);
 }
 
-static bool interrupts_pending(const struct cpu *c)
+static inline bool interrupts_pending(const struct cpu *c)
 {
     return c->smi_pending || c->nmi_pending || init_acts_now(c) || maskable_pending(c);
 }
-
 /* Takes the highest-priority pending event, if any. Returns true if the CPU
  * can run instructions afterwards. */
 static bool take_events(struct cpu *c)
@@ -208,6 +208,19 @@ static bool take_events(struct cpu *c)
     return c->state == CPU_RUNNING;
 }
 
+void cpu_sync_rip_slow(struct cpu *c)
+{
+    const struct insn *i = c->cur_insn;
+    uint64_t rip = c->blk_rip + (uint64_t)(int64_t)i->offset, next = rip + i->len;
+    if (c->code_bits != 64) {
+        rip = (uint32_t)rip;
+        next = (uint32_t)next;
+    }
+    c->rip = rip;
+    c->next_rip = next;
+    c->icount = c->blk_icount + (uint64_t)(i - c->blk_first);
+}
+
 /* Runs decoded blocks until the quantum ends. Returns at block boundaries only. */
 /* Kept out of line: inlined next to setjmp() the compiler keeps its locals in memory. */
 __attribute__((noinline)) static void run_blocks(struct cpu *c, uint64_t end)
@@ -215,41 +228,64 @@ __attribute__((noinline)) static void run_blocks(struct cpu *c, uint64_t end)
     struct block *prev = NULL;
     while (c->icount < end && !c->yield) {
         bool shadow = c->interrupt_shadow;
-        c->interrupt_shadow = false;
-        if (!shadow && (c->state != CPU_RUNNING || interrupts_pending(c))) {
-            if (!take_events(c))
+        if (unlikely(shadow || c->state != CPU_RUNNING || interrupts_pending(c))) {
+            c->interrupt_shadow = false;
+            if (!shadow && !take_events(c))
+                return;
+            if (c->state != CPU_RUNNING)
                 return;
         }
-        if (c->state != CPU_RUNNING)
-            return;
-        bool single = shadow || (c->rflags & FLAG_TF);
         bool tf = c->rflags & FLAG_TF;
-        struct block *b = block_next(c, prev);
-        unsigned n;
-        const struct insn *insns = block_insns(b, &n);
+        struct block *b = prev ? block_chained(c, prev) : NULL;
+        if (!b)
+            b = block_next(c, prev);
+        unsigned n = b->n;
+        const struct insn *insns = b->insn;
         uint64_t left = end - c->icount;
         if (n > left)
             n = (unsigned)left;
-        if (single)
+        if (shadow || tf)
             n = 1;
         c->cur_block = b;
         c->block_exit = false;
         c->tf_suppress = false;
         c->ss_shadow = false;
-        /* The hot loop: RIP lives in a local; c->rip is stored before each
-         * handler so a fault unwinds with the faulting instruction's RIP. */
-        const struct insn *i = insns, *stop = insns + n;
+        /* Every record but the last runs with RIP and icount in locals: the loop
+         * stores only the record pointer, from which cpu_sync_rip() recovers
+         * both where a fault or a device needs them. No record before the last
+         * changes RIP (block enders end blocks), so RIP = block RIP + offset. */
         uint64_t rip = c->rip;
         bool wrap32 = c->code_bits != 64;
-        do {
+        const struct insn *i = insns, *last = insns + n - 1;
+        c->blk_first = insns;
+        c->blk_rip = rip;
+        if (i < last) {
+            c->blk_icount = c->icount;
+            do {
+                c->cur_insn = i;
+                i->fn(c, i);
+                i++;
+            } while (i < last && !c->block_exit);
+            c->cur_insn = NULL;
+            /* (not +=: cpu_sync_rip() may have stored an exact icount meanwhile) */
+            c->icount = c->blk_icount + (uint64_t)(i - insns);
+            rip += (uint64_t)(int64_t)i->offset;
+            if (wrap32)
+                rip = (uint32_t)rip;
+            if (unlikely(c->block_exit_redirect)) {
+                c->block_exit_redirect = false;
+                rip = c->block_exit_rip;
+            }
+        }
+        if (!c->block_exit) {
+            /* The last record may transfer control: it sees exact state. */
             c->rip = rip;
             uint64_t next = rip + i->len;
             c->next_rip = wrap32 ? (uint32_t)next : next;
             i->fn(c, i);
             rip = c->next_rip;
             c->icount++;
-            i++;
-        } while (i < stop && !c->block_exit);
+        }
         c->rip = rip;
         c->cur_block = NULL;
         /* Chain only after a block that ran to its end without dropping itself. */
@@ -273,6 +309,7 @@ uint64_t cpu_run(struct cpu *c, uint64_t max_ticks)
             break;
         }
         c->cur_block = NULL;
+        c->cur_insn = NULL;
         if (c->state == CPU_SHUTDOWN)
             break;
         raise_pending(c);

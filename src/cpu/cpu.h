@@ -18,6 +18,7 @@
 struct address_space;
 struct block_cache;
 struct block;
+struct insn;
 struct ram_block;
 
 enum gpr {
@@ -111,14 +112,14 @@ enum {
 enum lazy_op {
     LF_NONE, /* flags are materialised in cpu->rflags */
     LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC,
-    LF_SHIFT, /* SHL/SHR/SAR: CF in carry, OF in b, AF = 0 */
+    LF_SHIFT, /* SHL/SHR/SAR: OF in b, AF = 0 */
 };
 
 struct lazy_flags {
     uint64_t res, a, b;
     uint8_t op;    /* enum lazy_op */
     uint8_t bits;  /* operand width: 8, 16, 32, 64 */
-    uint8_t carry; /* ADC/SBB carry in; INC/DEC preserved CF */
+    uint8_t carry; /* CF of the producer (INC/DEC: the preserved CF) */
 };
 
 /* One software-TLB entry (cpu.md §5.6): three tags, so a page can be cached
@@ -198,9 +199,19 @@ struct cpu {
     bool interrupt_shadow; /* STI / MOV SS: blocks interrupts until the next boundary */
     bool ss_shadow;        /* MOV SS / POP SS: also delays the single-step trap */
     bool block_exit;       /* end the current block after this instruction */
+    bool block_exit_redirect; /* ... and go on at block_exit_rip (a folded JMP/CALL left) */
+    uint64_t block_exit_rip;
     bool yield;            /* end the quantum (PAUSE, HLT) */
     bool tf_suppress;      /* no single-step trap after this instruction (INT n) */
     struct block *cur_block; /* executing now; invalidation ends it early */
+    /* Inside a block the run loop keeps RIP and icount in locals and stores only
+     * the record it runs (cur_insn, NULL for the block's last record, which sees
+     * exact rip/next_rip/icount); cpu_sync_rip() derives them from these fields
+     * where a fault, a device or RDTSC needs them (cpu.md §5.4). */
+    const struct insn *cur_insn;
+    const struct insn *blk_first; /* first record of the running block */
+    uint64_t blk_rip;             /* RIP of blk_first */
+    uint64_t blk_icount;          /* icount before blk_first */
     struct block *scratch;   /* one-off block for code in MMIO or across pages */
     bool smi_pending;
     bool in_smm;
@@ -225,6 +236,7 @@ struct cpu {
     struct address_space *io;
     struct tlb tlb;
     struct block_cache *blocks;
+    const uint64_t *block_generation; /* of `blocks` */
 
     /* Exceptions unwind to the run loop (cpu.md §5.4). */
     jmp_buf unwind;

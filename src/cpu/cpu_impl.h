@@ -21,6 +21,7 @@ struct insn {
     uint64_t imm;   /* first immediate, sign- or zero-extended as the form wants */
     int32_t disp;
     uint16_t imm2;  /* far pointer selector; ENTER nesting level */
+    int16_t offset; /* RIP = block RIP + offset (negative after a folded backward JMP) */
     uint8_t len;
     uint8_t op;     /* opcode byte (second byte for 0F xx) */
     uint8_t reg;    /* ModRM.reg with REX.R */
@@ -61,6 +62,15 @@ void cpu_deliver(struct cpu *c, int vector, enum intr_kind kind, bool has_error,
 _Noreturn void cpu_shutdown(struct cpu *c, const char *why);
 void cpu_guest_error(struct cpu *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Makes c->rip, c->next_rip and c->icount exact for the record the run loop
+ * is executing (cpu.c). Cheap, idempotent; called on cold paths only. */
+void cpu_sync_rip_slow(struct cpu *c);
+static inline void cpu_sync_rip(struct cpu *c)
+{
+    if (c->cur_insn)
+        cpu_sync_rip_slow(c);
+}
+
 /* ---- flags (flags.c) ---- */
 uint32_t flags_compute_arith(const struct lazy_flags *lf);
 bool cpu_cond(struct cpu *c, unsigned cc);
@@ -68,14 +78,25 @@ static inline bool parity8(uint64_t v)
 {
     return !__builtin_parity((unsigned)(v & 0xFF));
 }
+/* Every lazy producer stores CF eagerly in lf.carry (one compare, in parallel
+ * with the result), so CF readers (ADC, SBB, INC/DEC, JB, RCL) need no switch. */
 static inline void lazy_set(struct cpu *c, enum lazy_op op, unsigned bits, uint64_t res,
-                            uint64_t a, uint64_t b)
+                            uint64_t a, uint64_t b, bool cf)
 {
     c->lf.op = (uint8_t)op;
     c->lf.bits = (uint8_t)bits;
+    c->lf.carry = cf;
     c->lf.res = res;
     c->lf.a = a;
     c->lf.b = b;
+}
+/* AND/OR/XOR/TEST: CF = OF = AF = 0, so the operands are not needed. */
+static inline void lazy_set_logic(struct cpu *c, unsigned bits, uint64_t res)
+{
+    c->lf.op = LF_LOGIC;
+    c->lf.bits = (uint8_t)bits;
+    c->lf.carry = 0;
+    c->lf.res = res;
 }
 /* Materialises the lazy flags into rflags (so single flags can be edited). */
 static inline void flags_sync(struct cpu *c)
@@ -85,36 +106,23 @@ static inline void flags_sync(struct cpu *c)
         c->lf.op = LF_NONE;
     }
 }
-/* CF of a lazy record without evaluating the other five flags. */
+/* CF of a lazy record. */
 static inline bool lazy_cf(const struct lazy_flags *lf)
 {
-    uint64_t m = lf->bits == 64 ? ~0ull : (1ull << lf->bits) - 1;
-    uint64_t a = lf->a & m, b = lf->b & m, r = lf->res & m;
-    switch (lf->op) {
-    case LF_ADD:
-        return r < a;
-    case LF_ADC:
-        return lf->carry ? r <= a : r < a;
-    case LF_SUB:
-        return a < b;
-    case LF_SBB:
-        return lf->carry ? a <= b : a < b;
-    case LF_INC:
-    case LF_DEC:
-    case LF_SHIFT:
-        return lf->carry;
-    default:
-        return false;
-    }
+    return lf->carry;
 }
 /* AF of a lazy record: from the operands for arithmetic, 0 after logic and shifts. */
 static inline bool lazy_af(const struct lazy_flags *lf)
 {
     return lf->op != LF_LOGIC && lf->op != LF_SHIFT && ((lf->a ^ lf->b ^ lf->res) & 0x10);
 }
-static inline bool get_cf(struct cpu *c)
+static inline bool get_cf_inline(const struct cpu *c)
 {
     return c->lf.op == LF_NONE ? (c->rflags & FLAG_CF) : lazy_cf(&c->lf);
+}
+static inline bool get_cf(struct cpu *c)
+{
+    return get_cf_inline(c);
 }
 /* Sets the six arithmetic flags at once (eager producers: shifts, MUL, BCD). */
 static inline void flags_set_arith(struct cpu *c, uint32_t f)
@@ -178,12 +186,72 @@ static inline void reg_write(struct cpu *c, unsigned r, unsigned size, uint64_t 
     }
 }
 
+/* ---- the eight ALU operations (alu.c, mem_forms.c) ---- */
+/* Numbered as ModRM.reg of group 1 and bits 5:3 of opcodes 00-3F. */
+enum { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP };
+
+/* Result of `a op b` at `size` bytes, and with set_flags its lazy flags.
+ * Inlined with a constant op and size into the specialised handlers, where it
+ * folds to a few instructions. */
+static inline __attribute__((always_inline)) uint64_t alu_compute(struct cpu *c, unsigned op,
+                                                                   unsigned size, uint64_t a,
+                                                                   uint64_t b, bool set_flags)
+{
+    uint64_t m = size_mask(size);
+    unsigned bits = size * 8;
+    uint64_t r;
+    a &= m;
+    b &= m;
+    switch (op) {
+    case ALU_ADD:
+        r = (a + b) & m;
+        if (set_flags)
+            lazy_set(c, LF_ADD, bits, r, a, b, r < a);
+        return r;
+    case ALU_OR:
+        r = a | b;
+        if (set_flags)
+            lazy_set_logic(c, bits, r);
+        return r;
+    case ALU_ADC: {
+        bool carry = get_cf_inline(c);
+        r = (a + b + carry) & m;
+        if (set_flags)
+            lazy_set(c, LF_ADC, bits, r, a, b, carry ? r <= a : r < a);
+        return r;
+    }
+    case ALU_SBB: {
+        bool carry = get_cf_inline(c);
+        r = (a - b - carry) & m;
+        if (set_flags)
+            lazy_set(c, LF_SBB, bits, r, a, b, carry ? a <= b : a < b);
+        return r;
+    }
+    case ALU_AND:
+        r = a & b;
+        if (set_flags)
+            lazy_set_logic(c, bits, r);
+        return r;
+    case ALU_XOR:
+        r = a ^ b;
+        if (set_flags)
+            lazy_set_logic(c, bits, r);
+        return r;
+    default: /* SUB, CMP */
+        r = (a - b) & m;
+        if (set_flags)
+            lazy_set(c, LF_SUB, bits, r, a, b, a < b);
+        return r;
+    }
+}
+
 /* ---- effective addresses and segmentation (seg.c) ---- */
 static inline uint64_t insn_ea(const struct cpu *c, const struct insn *i)
 {
     uint64_t ea = (uint64_t)(int64_t)i->disp;
     if (i->base != REG_NONE)
-        ea += i->base == REG_RIP ? c->next_rip : c->gpr[i->base];
+        ea += i->base == REG_RIP ? c->blk_rip + (uint64_t)(int64_t)i->offset + i->len
+                                 : c->gpr[i->base];
     if (i->index != REG_NONE)
         ea += c->gpr[i->index] << i->scale;
     return ea & size_mask(i->addrsize);
@@ -354,7 +422,7 @@ static inline void greg_write(struct cpu *c, const struct insn *i, unsigned size
 /* INC/DEC of a ModRM operand, shared by groups 4 and 5 (alu.c). */
 void alu_inc_dec_rm(struct cpu *c, const struct insn *i, unsigned s, bool dec);
 
-/* ---- stack (stack.c) ---- */
+/* ---- stack (stack.c; the inline forms serve the hot handlers) ---- */
 void cpu_push(struct cpu *c, unsigned size, uint64_t v);
 uint64_t cpu_pop(struct cpu *c, unsigned size);
 /* Reads the stack slot `offset` bytes above the current top without popping. */
@@ -363,6 +431,40 @@ void cpu_stack_adjust(struct cpu *c, int64_t delta);
 static inline uint64_t stack_mask(const struct cpu *c)
 {
     return c->stack_bits == 64 ? ~0ull : c->stack_bits == 32 ? 0xFFFFFFFFull : 0xFFFFull;
+}
+/* Writes RSP with the stack-address size: SP only, ESP zero-extended, or RSP. */
+static inline void stack_set_sp(struct cpu *c, uint64_t sp)
+{
+    switch (c->stack_bits) {
+    case 16:
+        c->gpr[R_SP] = (c->gpr[R_SP] & ~0xFFFFull) | (sp & 0xFFFF);
+        break;
+    case 32:
+        c->gpr[R_SP] = (uint32_t)sp;
+        break;
+    default:
+        c->gpr[R_SP] = sp;
+        break;
+    }
+}
+/* RSP is committed only after the memory access succeeded, so a faulting
+ * push or pop is restartable. */
+static inline void stack_push(struct cpu *c, unsigned size, uint64_t v)
+{
+    uint64_t sp = (c->gpr[R_SP] - size) & stack_mask(c);
+    seg_write(c, SEG_SS, sp, size, v);
+    stack_set_sp(c, sp);
+}
+static inline uint64_t stack_peek(struct cpu *c, unsigned size)
+{
+    return seg_read(c, SEG_SS, c->gpr[R_SP] & stack_mask(c), size);
+}
+static inline uint64_t stack_pop(struct cpu *c, unsigned size)
+{
+    uint64_t sp = c->gpr[R_SP] & stack_mask(c);
+    uint64_t v = seg_read(c, SEG_SS, sp, size);
+    stack_set_sp(c, sp + size);
+    return v;
 }
 
 /* ---- control flow ---- */
@@ -397,12 +499,65 @@ void cpu_wrmsr(struct cpu *c);
 void cpu_update_data_class(struct cpu *c);
 
 /* ---- decoded blocks (block.c) ---- */
+#define BLOCK_MAX 32
+
+/* A decoded block (cpu.md §5.3); the run loop reads it directly. */
+#define BLOCK_RUNS 4 /* byte ranges a block may span by following JMP/CALL inside its page */
+
+struct block {
+    const uint8_t *host; /* first byte */
+    const uint8_t *page; /* host address of its page */
+    struct ram_block *ram;
+    uint64_t ram_page_offset; /* of the page in `ram` */
+    uint16_t run_start[BLOCK_RUNS]; /* page offsets of the bytes decoded, */
+    uint16_t run_bytes[BLOCK_RUNS]; /* in order; JMP and CALL start a new run */
+    uint8_t n_runs;
+    uint8_t code_bits;
+    uint8_t n;
+    bool valid;
+    /* Successor cache: valid while the linear address, the cache generation
+     * and the context key (TLB epoch, privilege class, code size) are what
+     * they were. */
+    uint8_t link_next;
+    uint32_t link_key[2];
+    struct block *link[2];
+    uint64_t link_la[2];
+    uint64_t link_gen[2];
+    struct block *hash_next;
+    struct block *page_next;
+    struct insn insn[BLOCK_MAX];
+};
+
 /* The block at CS:RIP (decoding it if needed); raises #PF/#GP/#UD for the first instruction. */
 struct block *block_lookup(struct cpu *c);
 /* The block after `prev` (chained when still valid), else block_lookup(). */
 struct block *block_next(struct cpu *c, struct block *prev);
 struct block *block_scratch_create(void);
-const struct insn *block_insns(const struct block *b, unsigned *n);
+/* Bumped whenever a block is dropped: links die with it. */
+const uint64_t *block_cache_generation(const struct block_cache *bc);
+
+static inline uint64_t block_rip_linear(const struct cpu *c)
+{
+    return c->code_bits == 64 ? c->rip : (uint32_t)(c->seg[SEG_CS].base + c->rip);
+}
+/* What a link depends on besides the address: the TLB epoch (1..4095), the
+ * privilege class and the code size. */
+static inline uint32_t block_link_key(const struct cpu *c)
+{
+    return c->tlb.epoch | (uint32_t)(c->cpl == 3) << 12 | (uint32_t)c->code_bits << 13;
+}
+/* The successor of `prev` at the current CS:RIP if one of its links holds it. */
+static inline struct block *block_chained(const struct cpu *c, const struct block *prev)
+{
+    uint64_t la = block_rip_linear(c);
+    uint32_t key = block_link_key(c);
+    uint64_t gen = *c->block_generation;
+    for (unsigned k = 0; k < 2; k++)
+        if (prev->link_la[k] == la && prev->link_key[k] == key && prev->link_gen[k] == gen &&
+            prev->link[k])
+            return prev->link[k];
+    return NULL;
+}
 
 /* ---- decode (decode.c) ---- */
 /* Decodes one instruction from `bytes` (at most `avail` valid bytes).

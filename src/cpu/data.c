@@ -286,19 +286,19 @@ void h_xlat(struct cpu *c, const struct insn *i)
 
 void h_push_r(struct cpu *c, const struct insn *i)
 {
-    cpu_push(c, i->opsize, c->gpr[i->rm]);
+    stack_push(c, i->opsize, c->gpr[i->rm]);
 }
 
 void h_pop_r(struct cpu *c, const struct insn *i)
 {
-    uint64_t v = cpu_pop(c, i->opsize);
+    uint64_t v = stack_pop(c, i->opsize);
     reg_write(c, i->rm, i->opsize, v);
 }
 
 /* 68 Iz and 6A Ib: the decoder has sign-extended the immediate. */
 void h_push_imm(struct cpu *c, const struct insn *i)
 {
-    cpu_push(c, i->opsize, i->imm);
+    stack_push(c, i->opsize, i->imm);
 }
 
 void h_pop_Ev(struct cpu *c, const struct insn *i)

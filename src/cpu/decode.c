@@ -235,6 +235,106 @@ static uint64_t read_le(const uint8_t *p, unsigned n)
     return v;
 }
 
+#define BY_SIZE(name) { name##16, name##32, name##64 }
+#define ALU_BY_OP(form, n)                                                                         \
+    { h_add_##form##n, h_or_##form##n,  h_adc_##form##n, h_sbb_##form##n,                         \
+      h_and_##form##n, h_sub_##form##n, h_xor_##form##n, h_cmp_##form##n }
+
+/* Decode-time specialisations (cpu.md §5.2): the register forms of the
+ * commonest instructions get one handler per operation and operand size
+ * (their result register is always rm, so the Gv,Ev forms swap reg and rm
+ * and the accumulator forms name RAX in rm), and 64-bit MOV to or from
+ * memory gets one per address form. Everything else keeps its generic one. */
+static insn_fn specialise(struct insn *i, insn_fn fn, bool two_byte, bool mode64)
+{
+    static const insn_fn alu_rr[3][8] = { ALU_BY_OP(rr, 16), ALU_BY_OP(rr, 32), ALU_BY_OP(rr, 64) };
+    static const insn_fn alu_ri[3][8] = { ALU_BY_OP(ri, 16), ALU_BY_OP(ri, 32), ALU_BY_OP(ri, 64) };
+    static const insn_fn alu_mr[3][8] = { ALU_BY_OP(mr, 16), ALU_BY_OP(mr, 32), ALU_BY_OP(mr, 64) };
+    static const insn_fn alu_rm[3][8] = { ALU_BY_OP(rm, 16), ALU_BY_OP(rm, 32), ALU_BY_OP(rm, 64) };
+    static const insn_fn alu_mi[3][8] = { ALU_BY_OP(mi, 16), ALU_BY_OP(mi, 32), ALU_BY_OP(mi, 64) };
+    static const insn_fn test_rr[3] = BY_SIZE(h_test_rr), test_ri[3] = BY_SIZE(h_test_ri);
+    static const insn_fn inc[3] = BY_SIZE(h_inc_r), dec[3] = BY_SIZE(h_dec_r);
+    static const insn_fn neg[3] = BY_SIZE(h_neg_r), not[3] = BY_SIZE(h_not_r);
+    static const insn_fn mov_rr[3] = BY_SIZE(h_mov_rr), mov_ri[3] = BY_SIZE(h_mov_ri);
+    /* Group 2 by ModRM.reg; RCL and RCR (2, 3) stay generic, /6 is SAL = SHL. */
+    static const insn_fn shift_ri[3][8] = {
+        { h_rol_ri16, h_ror_ri16, NULL, NULL, h_shl_ri16, h_shr_ri16, h_shl_ri16, h_sar_ri16 },
+        { h_rol_ri32, h_ror_ri32, NULL, NULL, h_shl_ri32, h_shr_ri32, h_shl_ri32, h_sar_ri32 },
+        { h_rol_ri64, h_ror_ri64, NULL, NULL, h_shl_ri64, h_shr_ri64, h_shl_ri64, h_sar_ri64 },
+    };
+    unsigned op = i->op, sz = i->opsize == 2 ? 0 : i->opsize == 4 ? 1 : 2, r = i->reg & 7;
+    if (two_byte)
+        return fn;
+    if (op == 0x63 && mode64)
+        return h_movsxd;
+    if (!(i->flags & INSN_MEM) && (i->flags & INSN_MODRM)) {
+        uint8_t swap = i->reg;
+        if (fn == h_alu_GvEv || fn == h_mov_GvEv) {
+            i->reg = i->rm;
+            i->rm = swap;
+        }
+        if (fn == h_alu_EvGv || fn == h_alu_GvEv)
+            return alu_rr[sz][op >> 3];
+        if (fn == h_mov_EvGv || fn == h_mov_GvEv)
+            return mov_rr[sz];
+        if (fn == h_grp1_EvI)
+            return alu_ri[sz][r];
+        if (fn == h_test_EvGv)
+            return test_rr[sz];
+        if (fn == h_grp3_Ev && r < 4)
+            return r < 2 ? test_ri[sz] : r == 2 ? not[sz] : neg[sz];
+        if (fn == h_grp5_Ev && r < 2)
+            return r ? dec[sz] : inc[sz]; /* FF /0 /1 on a register */
+        if (fn == h_grp2_Ev && (op == 0xC1 || op == 0xD1)) {
+            if (r == 2 || r == 3)
+                return h_shift_reg_imm;
+            if (op == 0xD1)
+                i->imm = 1;
+            return shift_ri[sz][r];
+        }
+        return fn;
+    }
+    if (i->flags & INSN_MEM) {
+        if (fn == h_alu_EvGv)
+            return alu_mr[sz][op >> 3];
+        if (fn == h_alu_GvEv)
+            return alu_rm[sz][op >> 3];
+        if (fn == h_grp1_EvI)
+            return alu_mi[sz][r];
+        if (!mode64 && (fn == h_mov_GvEv || fn == h_mov_EvGv) && i->opsize <= 4) {
+            /* [store][32-bit operand][32-bit address] */
+            static const insn_fn mov_legacy[2][2][2] = {
+                { { h_mov_load16_a16, h_mov_load16_a32 }, { h_mov_load32_a16, h_mov_load32_a32 } },
+                { { h_mov_store16_a16, h_mov_store16_a32 },
+                  { h_mov_store32_a16, h_mov_store32_a32 } },
+            };
+            return mov_legacy[fn == h_mov_EvGv][i->opsize == 4][i->addrsize == 4];
+        }
+    }
+    if (fn == h_alu_AXIz || fn == h_test_AXIz) {
+        i->rm = R_AX;
+        return fn == h_test_AXIz ? test_ri[sz] : alu_ri[sz][op >> 3];
+    }
+    if (fn == h_inc_r || fn == h_dec_r) {
+        i->rm = op & 7;
+        return fn == h_dec_r ? dec[sz] : inc[sz];
+    }
+    if (fn == h_mov_r_Iv)
+        return mov_ri[sz];
+    if (fn == h_xchg_AX_r && i->rm == R_AX && !(i->flags & INSN_REP))
+        return h_nop; /* 90 without F3 (PAUSE): NOP, which need not end the block */
+    if (mode64 && (fn == h_mov_GvEv || fn == h_mov_EvGv) && (i->flags & INSN_MEM) &&
+        i->addrsize == 8 && i->base < 16 && i->seg < SEG_FS && i->opsize >= 4) {
+        static const insn_fn forms[2][2][2] = { /* [indexed][store][64-bit] */
+            { { h_mov_load32_bd, h_mov_load64_bd }, { h_mov_store32_bd, h_mov_store64_bd } },
+            { { h_mov_load32_bisd, h_mov_load64_bisd },
+              { h_mov_store32_bisd, h_mov_store64_bisd } },
+        };
+        return forms[i->index != REG_NONE][fn == h_mov_EvGv][i->opsize == 8];
+    }
+    return fn;
+}
+
 int decode_insn(struct insn *i, const uint8_t *bytes, unsigned avail, unsigned code_bits)
 {
     unsigned pos = 0;
@@ -429,26 +529,6 @@ int decode_insn(struct insn *i, const uint8_t *bytes, unsigned avail, unsigned c
     }
     if (lock)
         i->flags |= INSN_LOCK;
-    if (fn == h_alu_EvGv && !(i->flags & INSN_MEM)) {
-        static const insn_fn rr[8] = { h_add_rr, h_or_rr, NULL, NULL, h_and_rr, h_sub_rr, h_xor_rr, h_cmp_rr };
-        if (rr[op >> 3])
-            fn = rr[op >> 3];
-    }
-    if (mode64 && (fn == h_mov_GvEv || fn == h_mov_EvGv) && (i->flags & INSN_MEM) &&
-        i->addrsize == 8 && i->base < 16 && i->seg < SEG_FS && opsize >= 4) {
-        static const insn_fn forms[2][2][2] = { /* [indexed][store][64-bit] */
-            { { h_mov_load32_bd, h_mov_load64_bd }, { h_mov_store32_bd, h_mov_store64_bd } },
-            { { h_mov_load32_bisd, h_mov_load64_bisd }, { h_mov_store32_bisd, h_mov_store64_bisd } },
-        };
-        fn = forms[i->index != REG_NONE][fn == h_mov_EvGv][opsize == 8];
-    }
-    if (fn == h_grp2_Ev && !(i->flags & INSN_MEM) && (op == 0xC1 || op == 0xD1))
-        fn = h_shift_reg_imm;
-    if (fn == h_grp5_Ev && !(i->flags & INSN_MEM) && (i->reg & 7) < 2)
-        fn = (i->reg & 1) ? h_dec_rm_reg : h_inc_rm_reg; /* FF /0 /1 on a register */
-    if (!two_byte && op == 0x63 && mode64)
-        fn = h_movsxd;
-
     /* Immediates. TEST Eb,Ib / Ev,Iz hide in groups F6 /0-1 and F7 /0-1. */
     if (!two_byte && (op == 0xF6 || op == 0xF7) && (i->reg & 6) == 0)
         fl |= op == 0xF6 ? F_IB : F_IZ;
@@ -486,7 +566,7 @@ int decode_insn(struct insn *i, const uint8_t *bytes, unsigned avail, unsigned c
     }
     if (pos > 15)
         return -2;
-    i->fn = fn;
+    i->fn = specialise(i, fn, two_byte, mode64);
     i->len = (uint8_t)pos;
 #undef NEED
     return (int)pos;

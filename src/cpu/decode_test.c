@@ -592,6 +592,70 @@ static void test_handlers_chosen_by_mode_and_prefix(void **state)
     assert_ptr_equal(i.fn, h_rsm);
 }
 
+/* Decode-time specialisations (cpu.md §5.2): one handler per operation and
+ * operand size; the result register is always rm (Gv,Ev forms swap reg and
+ * rm, accumulator forms name RAX); everything else keeps its generic handler. */
+static void test_common_forms_get_specialised_handlers(void **state)
+{
+    (void)state;
+    struct insn i;
+    assert_int_equal(decode_hex(64, "48 01 D8", &i), 3); /* add rax, rbx */
+    assert_ptr_equal(i.fn, h_add_rr64);
+    assert_int_equal(i.rm, R_AX);
+    assert_int_equal(i.reg, R_BX);
+    assert_int_equal(decode_hex(64, "03 C3", &i), 2); /* add eax, ebx (Gv,Ev) */
+    assert_ptr_equal(i.fn, h_add_rr32);
+    assert_int_equal(i.rm, R_AX);
+    assert_int_equal(i.reg, R_BX);
+    assert_int_equal(decode_hex(16, "3B CA", &i), 2); /* cmp cx, dx (Gv,Ev) */
+    assert_ptr_equal(i.fn, h_cmp_rr16);
+    assert_int_equal(i.rm, R_CX);
+    assert_int_equal(decode_hex(16, "8B C3", &i), 2); /* mov ax, bx */
+    assert_ptr_equal(i.fn, h_mov_rr16);
+    assert_int_equal(i.rm, R_AX);
+    assert_int_equal(decode_hex(64, "66 15 34 12", &i), 4); /* adc ax, 0x1234 */
+    assert_ptr_equal(i.fn, h_adc_ri16);
+    assert_int_equal(i.rm, R_AX);
+    assert_int_equal(decode_hex(64, "48 83 E3 F0", &i), 4); /* and rbx, -16 */
+    assert_ptr_equal(i.fn, h_and_ri64);
+    assert_int_equal(i.imm, (uint64_t)-16);
+    assert_int_equal(decode_hex(32, "A9 01 00 00 00", &i), 5); /* test eax, 1 */
+    assert_ptr_equal(i.fn, h_test_ri32);
+    assert_int_equal(decode_hex(64, "48 F7 DE", &i), 3); /* neg rsi */
+    assert_ptr_equal(i.fn, h_neg_r64);
+    assert_int_equal(decode_hex(32, "4D", &i), 1); /* dec ebp */
+    assert_ptr_equal(i.fn, h_dec_r32);
+    assert_int_equal(i.rm, R_BP);
+    assert_int_equal(decode_hex(64, "FF C3", &i), 2); /* inc ebx */
+    assert_ptr_equal(i.fn, h_inc_r32);
+    assert_int_equal(decode_hex(64, "48 D1 E2", &i), 3); /* shl rdx, 1 */
+    assert_ptr_equal(i.fn, h_shl_ri64);
+    assert_int_equal(i.imm, 1);
+    assert_int_equal(decode_hex(16, "C1 C0 03", &i), 3); /* rol ax, 3 */
+    assert_ptr_equal(i.fn, h_rol_ri16);
+    assert_int_equal(decode_hex(64, "D1 D0", &i), 2); /* rcl eax, 1: generic */
+    assert_ptr_equal(i.fn, h_shift_reg_imm);
+    assert_int_equal(decode_hex(64, "90", &i), 1);
+    assert_ptr_equal(i.fn, h_nop);
+    assert_int_equal(decode_hex(64, "F3 90", &i), 2); /* PAUSE */
+    assert_ptr_equal(i.fn, h_xchg_AX_r);
+    /* memory forms */
+    assert_int_equal(decode_hex(64, "48 01 4C 33 18", &i), 5); /* add [rbx+rsi+24], rcx */
+    assert_ptr_equal(i.fn, h_add_mr64);
+    assert_int_equal(decode_hex(16, "03 06 34 12", &i), 4); /* add ax, [0x1234] */
+    assert_ptr_equal(i.fn, h_add_rm16);
+    assert_int_equal(decode_hex(32, "83 38 00", &i), 3); /* cmp dword [eax], 0 */
+    assert_ptr_equal(i.fn, h_cmp_mi32);
+    assert_int_equal(decode_hex(16, "8B 00", &i), 2); /* mov ax, [bx+si] */
+    assert_ptr_equal(i.fn, h_mov_load16_a16);
+    assert_int_equal(decode_hex(16, "66 67 89 03", &i), 4); /* mov [ebx], eax */
+    assert_ptr_equal(i.fn, h_mov_store32_a32);
+    assert_int_equal(decode_hex(64, "88 03", &i), 2); /* byte forms stay generic */
+    assert_ptr_equal(i.fn, h_mov_EbGb);
+    assert_int_equal(decode_hex(64, "F0 01 03", &i), 3); /* lock add [rbx], eax */
+    assert_ptr_equal(i.fn, h_add_mr32);
+}
+
 static void test_opcode_size_defaults_in_64_bit_mode(void **state)
 {
     (void)state;
@@ -763,6 +827,7 @@ int main(void)
         cmocka_unit_test(test_rex_counts_only_right_before_the_opcode),
         cmocka_unit_test(test_decoded_operands_of_address_forms),
         cmocka_unit_test(test_handlers_chosen_by_mode_and_prefix),
+        cmocka_unit_test(test_common_forms_get_specialised_handlers),
         cmocka_unit_test(test_opcode_size_defaults_in_64_bit_mode),
         cmocka_unit_test(test_lock_on_register_or_unlockable_forms_is_ud),
         cmocka_unit_test(test_opcodes_invalid_in_64_bit_mode_are_ud),

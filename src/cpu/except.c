@@ -15,6 +15,8 @@ static bool pushes_error_code(int vector)
 
 void cpu_fault(struct cpu *c, int vector, uint32_t error)
 {
+    cpu_sync_rip(c); /* the faulting instruction's RIP and retired count */
+    c->cur_insn = NULL;
     c->pending_vector = vector;
     c->pending_error = error;
     c->pending_has_error = pushes_error_code(vector);
@@ -30,6 +32,7 @@ void cpu_guest_error(struct cpu *c, const char *fmt, ...)
 {
     if (!c->log || !c->log_guest_errors)
         return;
+    cpu_sync_rip(c);
     va_list ap;
     va_start(ap, fmt);
     fprintf(c->log, "[t=%llu cpu%u] cpu: ", (unsigned long long)c->icount, c->index);
@@ -40,6 +43,8 @@ void cpu_guest_error(struct cpu *c, const char *fmt, ...)
 
 void cpu_shutdown(struct cpu *c, const char *why)
 {
+    cpu_sync_rip(c);
+    c->cur_insn = NULL;
     c->state = CPU_SHUTDOWN;
     if (c->on_shutdown)
         c->on_shutdown(c->machine, c, why);

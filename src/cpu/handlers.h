@@ -8,6 +8,23 @@
 #include "cpu/cpu_impl.h"
 
 #define HANDLER(name) void name(struct cpu *c, const struct insn *i);
+/* Decode-time specialisations of register forms, one per operand size (alu.c):
+ * rr = rm op reg, ri = rm op imm; the result goes to the rm register. */
+#define SIZED_REG_HANDLERS(X, n)                                                                   \
+    X(h_add_rr##n) X(h_or_rr##n) X(h_adc_rr##n) X(h_sbb_rr##n) X(h_and_rr##n) X(h_sub_rr##n)       \
+    X(h_xor_rr##n) X(h_cmp_rr##n) X(h_add_ri##n) X(h_or_ri##n) X(h_adc_ri##n) X(h_sbb_ri##n)       \
+    X(h_and_ri##n) X(h_sub_ri##n) X(h_xor_ri##n) X(h_cmp_ri##n) X(h_test_rr##n) X(h_test_ri##n)    \
+    X(h_inc_r##n) X(h_dec_r##n) X(h_neg_r##n) X(h_not_r##n) X(h_mov_rr##n) X(h_mov_ri##n)          \
+    X(h_rol_ri##n) X(h_ror_ri##n) X(h_shl_ri##n) X(h_shr_ri##n) X(h_sar_ri##n)                    \
+    ALU_MEM_HANDLERS(X, add, n) ALU_MEM_HANDLERS(X, or, n) ALU_MEM_HANDLERS(X, adc, n)             \
+    ALU_MEM_HANDLERS(X, sbb, n) ALU_MEM_HANDLERS(X, and, n) ALU_MEM_HANDLERS(X, sub, n)            \
+    ALU_MEM_HANDLERS(X, xor, n) ALU_MEM_HANDLERS(X, cmp, n)
+/* Memory forms (mem_forms.c): mr = [mem] op= reg, mi = [mem] op= imm, rm = reg op= [mem]. */
+#define ALU_MEM_HANDLERS(X, op, n) X(h_##op##_mr##n) X(h_##op##_mi##n) X(h_##op##_rm##n)
+/* MOV between a register and memory in 16/32-bit code, per operand and address size. */
+#define MOV_LEGACY_HANDLERS(X)                                                                     \
+    X(h_mov_load16_a16) X(h_mov_load16_a32) X(h_mov_load32_a16) X(h_mov_load32_a32)               \
+    X(h_mov_store16_a16) X(h_mov_store16_a32) X(h_mov_store32_a16) X(h_mov_store32_a32)
 #define HANDLER_LIST(X)                                                                            \
     /* alu.c */                                                                                    \
     X(h_alu_EbGb) X(h_alu_EvGv) X(h_alu_GbEb) X(h_alu_GvEv) X(h_alu_ALIb) X(h_alu_AXIz)           \
@@ -16,7 +33,9 @@
     X(h_imul_GvEv) X(h_imul_GvEvI) X(h_grp2_Eb) X(h_grp2_Ev) X(h_shld)           \
     X(h_shrd) X(h_bt_EvGv) X(h_grp8_EvIb) X(h_bsf) X(h_bsr) X(h_popcnt) X(h_xadd_Eb)               \
     X(h_xadd_Ev) X(h_cmpxchg_Eb) X(h_cmpxchg_Ev) X(h_grp9) X(h_daa) X(h_das) X(h_aaa) X(h_aas)     \
-    X(h_aam) X(h_aad) X(h_salc) X(h_add_rr) X(h_sub_rr) X(h_and_rr) X(h_or_rr) X(h_xor_rr) X(h_cmp_rr) X(h_inc_rm_reg) X(h_dec_rm_reg) X(h_shift_reg_imm)                                                                    \
+    X(h_aam) X(h_aad) X(h_salc) X(h_shift_reg_imm)                                                \
+    SIZED_REG_HANDLERS(X, 16) SIZED_REG_HANDLERS(X, 32) SIZED_REG_HANDLERS(X, 64)                 \
+    MOV_LEGACY_HANDLERS(X)                                                                         \
     /* data.c */                                                                                   \
     X(h_mov_EbGb) X(h_mov_EvGv) X(h_mov_GbEb) X(h_mov_GvEv) X(h_mov_EvSw) X(h_mov_SwEw)           \
     X(h_mov_rb_Ib) X(h_mov_r_Iv) X(h_mov_EbIb) X(h_mov_EvIz) X(h_mov_AL_Ob) X(h_mov_AX_Ov)        \
@@ -29,7 +48,7 @@
     X(h_mov_load64_bd) X(h_mov_load32_bd) X(h_mov_store64_bd) X(h_mov_store32_bd)                 \
     X(h_mov_load64_bisd) X(h_mov_load32_bisd) X(h_mov_store64_bisd) X(h_mov_store32_bisd)                              \
     /* branch.c */                                                                                 \
-    X(h_jcc_rel) X(h_jmp_rel) X(h_call_rel) X(h_ret) X(h_ret_Iw)       \
+    X(h_jcc_rel) X(h_jmp_rel) X(h_call_rel) X(h_jmp_folded) X(h_call_folded) X(h_ret) X(h_ret_Iw) \
     X(h_jmp_far) X(h_call_far) X(h_retf) X(h_retf_Iw) X(h_iret) X(h_int3) X(h_int_Ib) X(h_into)    \
     X(h_int1) X(h_loop) X(h_loope) X(h_loopne) X(h_jcxz) X(h_syscall) X(h_sysret)                  \
     /* string.c */                                                                                 \

@@ -5,34 +5,14 @@
  */
 #include "cpu/cpu_impl.h"
 
-static void set_sp(struct cpu *c, uint64_t sp)
-{
-    switch (c->stack_bits) {
-    case 16:
-        c->gpr[R_SP] = (c->gpr[R_SP] & ~0xFFFFull) | (sp & 0xFFFF);
-        break;
-    case 32:
-        c->gpr[R_SP] = (uint32_t)sp;
-        break;
-    default:
-        c->gpr[R_SP] = sp;
-        break;
-    }
-}
-
 void cpu_push(struct cpu *c, unsigned size, uint64_t v)
 {
-    uint64_t sp = (c->gpr[R_SP] - size) & stack_mask(c);
-    seg_write(c, SEG_SS, sp, size, v);
-    set_sp(c, sp);
+    stack_push(c, size, v);
 }
 
 uint64_t cpu_pop(struct cpu *c, unsigned size)
 {
-    uint64_t sp = c->gpr[R_SP] & stack_mask(c);
-    uint64_t v = seg_read(c, SEG_SS, sp, size);
-    set_sp(c, sp + size);
-    return v;
+    return stack_pop(c, size);
 }
 
 uint64_t cpu_stack_peek(struct cpu *c, uint64_t offset, unsigned size)
@@ -42,5 +22,5 @@ uint64_t cpu_stack_peek(struct cpu *c, uint64_t offset, unsigned size)
 
 void cpu_stack_adjust(struct cpu *c, int64_t delta)
 {
-    set_sp(c, c->gpr[R_SP] + (uint64_t)delta);
+    stack_set_sp(c, c->gpr[R_SP] + (uint64_t)delta);
 }

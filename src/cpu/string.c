@@ -70,7 +70,7 @@ static bool step_movs(struct cpu *c, const struct insn *i, unsigned size)
 static void cmp_flags(struct cpu *c, unsigned size, uint64_t a, uint64_t b)
 {
     uint64_t m = size_mask(size);
-    lazy_set(c, LF_SUB, size * 8, (a - b) & m, a & m, b & m);
+    lazy_set(c, LF_SUB, size * 8, (a - b) & m, a & m, b & m, (a & m) < (b & m));
 }
 
 static bool step_cmps(struct cpu *c, const struct insn *i, unsigned size)

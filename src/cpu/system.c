@@ -581,6 +581,7 @@ void h_rdtsc(struct cpu *c, const struct insn *i)
     (void)i;
     if ((c->cr4 & CR4_TSD) && c->protected_mode && c->cpl != 0)
         GP0(c);
+    cpu_sync_rip(c); /* the TSC counts retired instructions */
     uint64_t t = cpu_tsc(c);
     reg_write(c, R_AX, 4, (uint32_t)t);
     reg_write(c, R_DX, 4, t >> 32);
@@ -590,6 +591,7 @@ void h_rdmsr(struct cpu *c, const struct insn *i)
 {
     (void)i;
     require_cpl0(c);
+    cpu_sync_rip(c); /* TSC and APIC timer MSRs read the clock */
     cpu_rdmsr(c);
 }
 

@@ -58,6 +58,7 @@ static uint64_t read_one_page(struct cpu *c, uint64_t la, unsigned size, enum ac
 
 uint64_t mem_read_slow(struct cpu *c, uint64_t la, unsigned size, enum access acc, bool user)
 {
+    cpu_sync_rip(c); /* a device may read the clock (icount) or log RIP */
     if (!c->long_mode)
         la = (uint32_t)la;
     if ((c->data_class == TLB_NOFILL) && acc != ACC_EXEC && (la & (size - 1)))
@@ -93,6 +94,7 @@ static void write_phys(struct cpu *c, struct tlb_entry *e, uint64_t la, unsigned
 
 void mem_write_slow(struct cpu *c, uint64_t la, unsigned size, uint64_t v, bool user)
 {
+    cpu_sync_rip(c);
     if (!c->long_mode)
         la = (uint32_t)la;
     if ((c->data_class == TLB_NOFILL) && (la & (size - 1)))

@@ -1,0 +1,80 @@
+/*
+ * mem_forms.c - decode-time specialisations of the commonest memory-operand
+ * forms (cpu.md §5.2): ALU with a memory operand (Ev,Gv  Gv,Ev  Ev,Iz/Ib),
+ * one handler per operation and operand size, and MOV between a register and
+ * memory in 16- and 32-bit code, one per operand and address size. The
+ * generic handlers (alu.c, data.c) remain for every other form; the 64-bit
+ * MOV forms are in data.c. Semantics as there: SDM Vol. 2 per instruction.
+ */
+#include "cpu/handlers.h"
+
+/* [mem] = [mem] op b. The store comes before the flags change, so a store that
+ * faults (a read-only page) leaves RFLAGS as it was. */
+static inline __attribute__((always_inline)) void alu_to_mem(struct cpu *c,
+                                                             const struct insn *i,
+                                                             unsigned op, unsigned s,
+                                                             uint64_t b)
+{
+    uint64_t la = seg_linear(c, i->seg, insn_ea(c, i), s, op == ALU_CMP ? ACC_READ : ACC_WRITE);
+    uint64_t a = lin_read(c, la, s);
+    if (op != ALU_CMP)
+        lin_write(c, la, s, alu_compute(c, op, s, a, b, false));
+    alu_compute(c, op, s, a, b, true);
+}
+
+/* mr: [mem] op= reg (01, 09, ... 39); rm: reg op= [mem] (03, 0B, ... 3B);
+ * mi: [mem] op= imm (81, 83). */
+#define ALU_MEM_ONE(name, op, bits)                                                                \
+    void h_##name##_mr##bits(struct cpu *c, const struct insn *i)                                  \
+    {                                                                                              \
+        alu_to_mem(c, i, op, bits / 8, c->gpr[i->reg]);                                            \
+    }                                                                                              \
+    void h_##name##_mi##bits(struct cpu *c, const struct insn *i)                                  \
+    {                                                                                              \
+        alu_to_mem(c, i, op, bits / 8, i->imm);                                                    \
+    }                                                                                              \
+    void h_##name##_rm##bits(struct cpu *c, const struct insn *i)                                  \
+    {                                                                                              \
+        uint64_t b = seg_read(c, i->seg, insn_ea(c, i), bits / 8);                                 \
+        uint64_t r = alu_compute(c, op, bits / 8, c->gpr[i->reg], b, true);                        \
+        if (op != ALU_CMP)                                                                         \
+            reg_write(c, i->reg, bits / 8, r);                                                     \
+    }
+#define ALU_MEM_SIZES(name, op)                                                                    \
+    ALU_MEM_ONE(name, op, 16) ALU_MEM_ONE(name, op, 32) ALU_MEM_ONE(name, op, 64)
+ALU_MEM_SIZES(add, ALU_ADD)
+ALU_MEM_SIZES(or, ALU_OR)
+ALU_MEM_SIZES(adc, ALU_ADC)
+ALU_MEM_SIZES(sbb, ALU_SBB)
+ALU_MEM_SIZES(and, ALU_AND)
+ALU_MEM_SIZES(sub, ALU_SUB)
+ALU_MEM_SIZES(xor, ALU_XOR)
+ALU_MEM_SIZES(cmp, ALU_CMP)
+
+/* Effective address with 16- or 32-bit addressing (no RIP base outside 64-bit mode). */
+static inline __attribute__((always_inline)) uint64_t ea_legacy(const struct cpu *c,
+                                                                const struct insn *i,
+                                                                unsigned addrsize)
+{
+    uint64_t ea = (uint64_t)(int64_t)i->disp;
+    if (i->base != REG_NONE)
+        ea += c->gpr[i->base];
+    if (i->index != REG_NONE)
+        ea += c->gpr[i->index] << i->scale;
+    return ea & size_mask(addrsize);
+}
+
+/* MOV Gv,Ev (8B) and Ev,Gv (89) with a memory operand in 16/32-bit code. */
+#define MOV_LEGACY_ONE(bits, abits)                                                                \
+    void h_mov_load##bits##_a##abits(struct cpu *c, const struct insn *i)                          \
+    {                                                                                              \
+        reg_write(c, i->reg, bits / 8, seg_read(c, i->seg, ea_legacy(c, i, abits / 8), bits / 8)); \
+    }                                                                                              \
+    void h_mov_store##bits##_a##abits(struct cpu *c, const struct insn *i)                         \
+    {                                                                                              \
+        seg_write(c, i->seg, ea_legacy(c, i, abits / 8), bits / 8, c->gpr[i->reg]);                \
+    }
+MOV_LEGACY_ONE(16, 16)
+MOV_LEGACY_ONE(16, 32)
+MOV_LEGACY_ONE(32, 16)
+MOV_LEGACY_ONE(32, 32)
