@@ -116,6 +116,8 @@ check: deps header-check all unit-tests rom-tests diff-tests asan-tests fw-tests
 bench: $(BUILD)/smmvm
 	$(MAKE) -C bench O=$(abspath $(BUILD))/bench
 	SMMVM=$(abspath $(BUILD))/smmvm bench/run.sh $(abspath $(BUILD))/bench
+	$(MAKE) firmware
+	bench/fw_bench.py --smmvm $(abspath $(BUILD))/smmvm
 
 format:
 	clang-format -i $(SRCS) $(TEST_SRCS) $(HEADERS)

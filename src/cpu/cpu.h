@@ -248,6 +248,7 @@ struct cpu {
     uint64_t icount;        /* retired instructions */
     uint64_t run_start_icount; /* icount when the current cpu_run() began */
     uint64_t *virtual_time; /* machine clock, for RDTSC */
+    bool pause_exit;        /* the last cpu_run() ended on PAUSE: a spin-wait (cpu.md §5.9) */
     unsigned index;         /* CPU number in the machine */
     uint32_t apic_id;
     /* -smp topology, for CPUID leaves 1 and 0xB (the IDs pack thread, core,

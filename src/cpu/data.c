@@ -193,6 +193,7 @@ void h_pause(struct cpu *c, const struct insn *i)
     (void)i;
     c->block_exit = true;
     c->yield = true;
+    c->pause_exit = true;
 }
 
 void h_movzx_b(struct cpu *c, const struct insn *i)

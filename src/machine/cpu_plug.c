@@ -266,19 +266,27 @@ static void present_changed(struct machine *m)
     rtc_cmos_set(&m->chipset.rtc, 0x5F, (uint8_t)(m->n_present - 1));
 }
 
-static void create_cpu(struct machine *m, unsigned k, const char *qom_path, const char *id)
+void machine_create_cpu_space(struct machine *m, unsigned k, bool smm)
 {
     char name[32];
-    if (!m->as_cpu_memory[k]) {
-        /* First use of the slot: its two address spaces, named by cpu-index as QEMU
-         * does; an eject hides them and a re-plug shows them again. */
-        snprintf(name, sizeof(name), "cpu-memory-%u", k);
+    snprintf(name, sizeof(name), smm ? "cpu-smm-%u" : "cpu-memory-%u", k);
+    if (!smm) {
         m->as_cpu_memory[k] = mem_space_create(&m->mem, name, m->system);
-        snprintf(name, sizeof(name), "cpu-smm-%u", k);
-        struct mem_region *root = mem_region_container(&m->mem, "memory", UINT64_MAX);
-        mem_region_add(root, mem_region_alias(&m->mem, "smram", m->smram, 0, 4ull << 30), 0, 1);
-        mem_region_add(root, mem_region_alias(&m->mem, "memory", m->system, 0, UINT64_MAX), 0, 0);
-        m->as_cpu_smm[k] = mem_space_create(&m->mem, name, root);
+        return;
+    }
+    /* SMM view: SMRAM over the normal system memory (platform.md §1.4). */
+    struct mem_region *root = mem_region_container(&m->mem, "memory", UINT64_MAX);
+    mem_region_add(root, mem_region_alias(&m->mem, "smram", m->smram, 0, 4ull << 30), 0, 1);
+    mem_region_add(root, mem_region_alias(&m->mem, "memory", m->system, 0, UINT64_MAX), 0, 0);
+    m->as_cpu_smm[k] = mem_space_create(&m->mem, name, root);
+}
+
+static void create_cpu(struct machine *m, unsigned k, const char *qom_path, const char *id)
+{
+    if (!m->as_cpu_memory[k]) {
+        /* First use of the slot: an eject hides its spaces and a re-plug shows them again. */
+        machine_create_cpu_space(m, k, false);
+        machine_create_cpu_space(m, k, true);
     }
     mem_space_set_hidden(m->as_cpu_memory[k], false);
     mem_space_set_hidden(m->as_cpu_smm[k], false);

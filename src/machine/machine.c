@@ -20,6 +20,11 @@
 
 /* One vCPU runs this many ticks before the next gets its turn (cpu.md §5.9). */
 #define QUANTUM_TICKS 4096
+/* A turn that ends on PAUSE counts as at least this many ticks for the clock: when every
+ * CPU is spin-waiting, virtual time still moves at a useful pace (a firmware's 10 ms
+ * INIT delay costs 10^4 short turns, not 10^7 instructions). Deterministic: it looks
+ * only at what the guest executed. */
+#define PAUSE_SPIN_TICKS 1000
 
 static void on_debug_exit(void *owner, int status)
 {
@@ -335,19 +340,11 @@ struct machine *machine_create(const struct machine_config *cfg, char *err, size
         sl->apic_id = machine_apic_id(cfg, k);
     }
     /* QEMU creates the CPUs' address spaces before "memory" (info mtree order). */
-    char name[32];
-    for (unsigned k = 0; k < cfg->cpus; k++) {
-        snprintf(name, sizeof(name), "cpu-memory-%u", k);
-        m->as_cpu_memory[k] = mem_space_create(&m->mem, name, m->system);
-    }
+    for (unsigned k = 0; k < cfg->cpus; k++)
+        machine_create_cpu_space(m, k, false);
     m->as_memory = mem_space_create(&m->mem, "memory", m->system);
-    for (unsigned k = 0; k < cfg->cpus; k++) {
-        snprintf(name, sizeof(name), "cpu-smm-%u", k);
-        struct mem_region *root = mem_region_container(&m->mem, "memory", UINT64_MAX);
-        mem_region_add(root, mem_region_alias(&m->mem, "smram", m->smram, 0, 4 * GiB), 0, 1);
-        mem_region_add(root, mem_region_alias(&m->mem, "memory", m->system, 0, UINT64_MAX), 0, 0);
-        m->as_cpu_smm[k] = mem_space_create(&m->mem, name, root);
-    }
+    for (unsigned k = 0; k < cfg->cpus; k++)
+        machine_create_cpu_space(m, k, true);
     m->as_io = mem_space_create(&m->mem, "I/O", m->io_root);
     struct chipset_config cc = {
         .smm = cfg->smm,
@@ -474,6 +471,12 @@ int machine_run(struct machine *m, uint64_t max_ticks)
             m->chipset.current = c;
             uint64_t t = cpu_run(c, quantum);
             m->chipset.current = NULL;
+            if (c->pause_exit) {
+                c->pause_exit = false;
+                uint64_t spin = quantum < PAUSE_SPIN_TICKS ? quantum : PAUSE_SPIN_TICKS;
+                if (t < spin)
+                    t = spin;
+            }
             if (m->n_doomed)
                 machine_free_doomed(m);
             if (t > round_max)

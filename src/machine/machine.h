@@ -237,6 +237,9 @@ bool machine_register_device(struct machine *m, const char *id);
 unsigned dev_props_parse(char *opts, struct dev_prop *props, unsigned max);
 /* The slot an ejected or present CPU occupies, by device id or QOM path; -1 if none. */
 int machine_find_cpu_slot(const struct machine *m, const char *id_or_path);
+/* Creates slot k's address space cpu-memory-k (smm = false) or cpu-smm-k, named by
+ * cpu-index as QEMU does. */
+void machine_create_cpu_space(struct machine *m, unsigned k, bool smm);
 /* Creates the CPU of slot k at start-up (no insert event). */
 void machine_create_boot_cpu(struct machine *m, unsigned k);
 /* The 0x0CD8 block's eject (platform.md §5.5). */

@@ -44,6 +44,7 @@ static void print_help(FILE *out)
           "info registers [-a]     -- the registers of CPU 0 (-a: of every CPU)\n"
           "info hotpluggable-cpus  -- every possible CPU slot, its topology and QOM path\n"
           "info status             -- running, paused or prelaunch\n"
+          "info clock              -- virtual time and the instructions each CPU retired\n"
           "device_add qemu64-x86_64-cpu,socket-id=S,core-id=C,thread-id=T[,id=ID]\n"
           "                        -- hot-plug a CPU into a free slot (platform.md §5.6)\n"
           "device_del ID|QOM-PATH  -- ask the guest to eject a CPU (remove event, GPE0 bit 2)\n"
@@ -100,7 +101,21 @@ static void print_cpus(struct machine *m, FILE *out)
     }
 }
 
-#define INFO_ITEMS "mtree, pci, smram, cpus, registers, hotpluggable-cpus, status"
+#define INFO_ITEMS "mtree, pci, smram, cpus, registers, hotpluggable-cpus, status, clock"
+
+/* The virtual clock (one retired instruction = one tick = 1 ns) and what each CPU retired. */
+static void print_clock(struct machine *m, FILE *out)
+{
+    uint64_t total = 0;
+    for (unsigned k = 0; k < m->n_slots; k++)
+        if (m->cpus[k])
+            total += m->cpus[k]->icount;
+    fprintf(out, "virtual time: %llu ns; instructions retired by present CPUs: %llu\n",
+            (unsigned long long)m->virtual_time, (unsigned long long)total);
+    for (unsigned k = 0; k < m->n_slots; k++)
+        if (m->cpus[k])
+            fprintf(out, "cpu%u: %llu instructions\n", k, (unsigned long long)m->cpus[k]->icount);
+}
 
 const char *monitor_run_state_name(enum machine_run_state st)
 {
@@ -161,13 +176,15 @@ static void cmd_info(struct machine *m, char **w, unsigned n, FILE *out)
         fputs("info: missing item (" INFO_ITEMS ")\n", out);
         return;
     }
-    if (!strcmp(w[1], "hotpluggable-cpus") || !strcmp(w[1], "status")) {
+    if (!strcmp(w[1], "hotpluggable-cpus") || !strcmp(w[1], "status") || !strcmp(w[1], "clock")) {
         if (n > 2) {
             fprintf(out, "info %s: unexpected argument '%s'\n", w[1], w[2]);
             return;
         }
         if (w[1][0] == 'h')
             print_hotpluggable_cpus(m, out);
+        else if (w[1][0] == 'c')
+            print_clock(m, out);
         else
             fprintf(out, "VM status: %s\n", monitor_run_state_name(m->run_state));
         return;

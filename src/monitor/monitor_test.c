@@ -147,9 +147,9 @@ static void test_bad_input_gets_one_error_line(void **state)
 {
     struct fixture *f = *state;
     assert_string_equal(run(f, "frobnicate"), "unknown command: 'frobnicate' (try 'help')\n");
-    assert_string_equal(run(f, "info"), "info: missing item (mtree, pci, smram, cpus, registers, hotpluggable-cpus, status)\n");
+    assert_string_equal(run(f, "info"), "info: missing item (mtree, pci, smram, cpus, registers, hotpluggable-cpus, status, clock)\n");
     assert_string_equal(run(f, "info registers-of-doom"),
-                        "info: unknown item 'registers-of-doom' (mtree, pci, smram, cpus, registers, hotpluggable-cpus, status)\n");
+                        "info: unknown item 'registers-of-doom' (mtree, pci, smram, cpus, registers, hotpluggable-cpus, status, clock)\n");
     assert_string_equal(run(f, "info mtree -x"),
                         "info mtree: invalid argument '-x' (only -f and -D are supported)\n");
     assert_string_equal(run(f, "quit now"), "quit: unexpected argument 'now'\n");
