@@ -336,6 +336,74 @@ static void cmd_pmemsave(struct qmp *q, json_t *args, json_t *id)
         reply_error(q, id, "GenericError", err);
 }
 
+/* qom-get for the objects and properties a hot-plug client or an auditor asks for:
+ * the ICH9 LPC's SMI features (platform.md §4.6), the MCH's properties and each CPU's
+ * topology. Paths are QEMU's. */
+static json_t *qom_property(struct qmp *q, const char *path, const char *prop, const char **type)
+{
+    const struct machine_config *cfg = &q->m->cfg;
+    if (!strcmp(path, "/machine/q35/pcie.0/child[1]")) {
+        *type = "ICH9-LPC";
+        if (!strcmp(prop, "x-smi-negotiated-features"))
+            return json_integer((json_int_t)fw_cfg_smi_negotiated(&q->m->chipset.fw_cfg));
+        if (!strcmp(prop, "x-smi-broadcast"))
+            return json_boolean(cfg->lpc.smi_broadcast);
+        if (!strcmp(prop, "x-smi-cpu-hotplug"))
+            return json_boolean(cfg->lpc.smi_cpu_hotplug);
+        if (!strcmp(prop, "x-smi-cpu-hotunplug"))
+            return json_boolean(cfg->lpc.smi_cpu_hotunplug);
+        return NULL;
+    }
+    if (!strcmp(path, "/machine/q35/mch")) {
+        *type = "mch";
+        if (!strcmp(prop, "smbase-smram"))
+            return json_boolean(cfg->mch.smbase_smram);
+        if (!strcmp(prop, "extended-tseg-mbytes"))
+            return json_integer(cfg->mch.ext_tseg_mbytes);
+        return NULL;
+    }
+    int k = machine_find_cpu_slot(q->m, path);
+    if (k < 0 || path[0] != '/') {
+        *type = NULL;
+        return NULL;
+    }
+    *type = MACHINE_CPU_TYPE;
+    const struct cpu_slot *sl = &q->m->slot[k];
+    if (!strcmp(prop, "apic-id"))
+        return json_integer(sl->apic_id);
+    if (!strcmp(prop, "socket-id"))
+        return json_integer(sl->socket);
+    if (!strcmp(prop, "core-id"))
+        return json_integer(sl->core);
+    if (!strcmp(prop, "thread-id"))
+        return json_integer(sl->thread);
+    if (!strcmp(prop, "die-id"))
+        return json_integer(0);
+    return NULL;
+}
+
+static void cmd_qom_get(struct qmp *q, json_t *args, json_t *id)
+{
+    static const struct arg_spec spec[] = { { "path", JSON_STRING, true },
+                                            { "property", JSON_STRING, true }, { 0 } };
+    if (!check_args(q, args, id, spec))
+        return;
+    const char *path = json_string_value(json_object_get(args, "path"));
+    const char *prop = json_string_value(json_object_get(args, "property"));
+    const char *type = NULL;
+    json_t *v = qom_property(q, path, prop, &type);
+    char desc[256];
+    if (v) {
+        reply_return(q, id, v);
+    } else if (!type) {
+        snprintf(desc, sizeof(desc), "Device '%.200s' not found", path);
+        reply_error(q, id, "DeviceNotFound", desc);
+    } else {
+        snprintf(desc, sizeof(desc), "Property '%s.%.200s' not found", type, prop);
+        reply_error(q, id, "GenericError", desc);
+    }
+}
+
 static void cmd_query_commands(struct qmp *q, json_t *args, json_t *id);
 
 static const struct command {
@@ -357,6 +425,7 @@ static const struct command {
     { "quit", cmd_quit, false },
     { "human-monitor-command", cmd_human_monitor_command, true },
     { "pmemsave", cmd_pmemsave, true },
+    { "qom-get", cmd_qom_get, true },
 };
 
 static void cmd_query_commands(struct qmp *q, json_t *args, json_t *id)

@@ -1001,6 +1001,19 @@ def g_refused(t):
                                           "Boot CPU is unpluggable"))
     t.case("refusals-change-nothing", lambda: quiet[0].check())
 
+    # qom-get of the negotiated features (platform.md §4.6) and of a CPU's topology
+    lpc = "/machine/q35/pcie.0/child[1]"
+    t.case("qom-get-negotiated", lambda: expect_return(vm.cmd(
+        "qom-get", {"path": lpc, "property": "x-smi-negotiated-features"}), 1))
+    t.case("qom-get-cpu-apic-id", lambda: expect_return(vm.cmd(
+        "qom-get", {"path": "/machine/peripheral/cold1", "property": "apic-id"}), 1))
+    t.case("qom-get-no-device", lambda: expect_error(vm.cmd(
+        "qom-get", {"path": "/machine/nosuch", "property": "x"}), "DeviceNotFound",
+        "Device '/machine/nosuch' not found"))
+    t.case("qom-get-no-property", lambda: expect_error(vm.cmd(
+        "qom-get", {"path": BOOT_PATH, "property": "nosuchprop"}), "GenericError",
+        "Property '%s.nosuchprop' not found" % CPU))
+
 
 # ---------------------------------------------------------------- group: N = 0x3
 
