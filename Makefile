@@ -86,6 +86,9 @@ unit-tests: $(TEST_BINS)
 asan-tests: $(ASAN_TEST_BINS) $(ASAN_SMMVM)
 	@tools/run-unit-tests.sh $(ASAN_TEST_BINS)
 	@ROMS="modes paging strings control" tests/rom/run.sh $(ASAN_SMMVM)
+	@# plug, eject and re-plug free and reuse CPU objects: run them under the sanitizers too
+	@$(MAKE) -s -C tests/hotplug O=$(abspath $(BUILD))/hotplug
+	@python3 tests/hotplug/run.py --emulator $(ASAN_SMMVM) --rom-dir $(abspath $(BUILD))/hotplug
 
 rom-tests: $(BUILD)/smmvm roms
 	@tests/rom/run.sh $(BUILD)/smmvm
