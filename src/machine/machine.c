@@ -189,6 +189,29 @@ void machine_attach_cpu(struct machine *m, struct cpu *c)
     (void)m;
 }
 
+/* A20M#: the gate masks physical address bit 20 outside SMM (cpu.md §3). Every CPU sees
+ * the pin, as on hardware (QEMU wires it to the first CPU only). */
+static void on_a20(void *owner, bool enabled)
+{
+    struct machine *m = owner;
+    uint64_t mask = enabled ? ~0ull : ~(1ull << 20);
+    for (unsigned k = 0; k < m->n_slots; k++) {
+        struct cpu *c = m->cpus[k];
+        if (c && c->a20_mask != mask) {
+            c->a20_mask = mask;
+            cpu_tlb_flush(c);
+            c->block_exit = true; /* the next fetch goes through the new mask */
+        }
+    }
+}
+
+static void on_port92_reset(void *owner)
+{
+    machine_request_reset(owner);
+}
+
+static const struct port92_hooks port92_hooks = { on_a20, on_port92_reset };
+
 static void on_hotplug_eject(void *owner, unsigned slot)
 {
     machine_eject_cpu(owner, slot);
@@ -331,6 +354,7 @@ struct machine *machine_create(const struct machine_config *cfg, char *err, size
     q35_mch_init(&m->mch, &cfg->mch, &m->mem, &m->pci_host, m->system, m->pci, m->ram, m->smram,
                  m->below_4g_bytes, cfg->log_guest_errors ? cfg->log : NULL);
     ich9_lpc_init(&m->lpc, &cfg->lpc, &m->pci_host, on_lpc_reset_request, m);
+    port92_init(&m->port92, &m->mem, m->io_root, &port92_hooks, m);
 
     m->blocks = block_cache_create();
     m->n_slots = cfg->max_cpus;
@@ -436,6 +460,7 @@ void machine_reset(struct machine *m)
     q35_mch_reset(&m->mch);
     chipset_reset(&m->chipset);
     ich9_lpc_reset(&m->lpc);
+    port92_reset(&m->port92);
     for (unsigned k = 0; k < m->n_slots; k++)
         if (m->cpus[k])
             cpu_reset(m->cpus[k], k == 0);

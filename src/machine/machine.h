@@ -15,6 +15,7 @@
 #include "hw/debugcon.h"
 #include "hw/ich9_lpc.h"
 #include "hw/pci.h"
+#include "hw/port92.h"
 #include "hw/q35_mch.h"
 #include "hw/uart.h"
 #include "machine/chipset.h"
@@ -150,6 +151,7 @@ struct machine {
     struct pci_host pci_host;
     struct q35_mch mch;
     struct ich9_lpc lpc;
+    struct port92 port92; /* fast A20 and fast reset at 0x92 */
     struct chipset chipset; /* APM, PM block, fw_cfg, interrupt controllers, timers, APIC bus */
 
     machine_poll_fn poll;
