@@ -131,9 +131,10 @@ void h_alu_EvGv(struct cpu *c, const struct insn *i)
         return;
     }
     uint64_t la = seg_linear(c, i->seg, insn_ea(c, i), s, op == ALU_CMP ? ACC_READ : ACC_WRITE);
-    uint64_t r = alu_apply(c, op, s, lin_read(c, la, s), c->gpr[i->reg]);
+    uint64_t a = lin_read(c, la, s);
     if (op != ALU_CMP)
-        lin_write(c, la, s, r);
+        lin_write(c, la, s, alu_compute(c, op, s, a, c->gpr[i->reg], false));
+    alu_apply(c, op, s, a, c->gpr[i->reg]);
 }
 
 void h_alu_GbEb(struct cpu *c, const struct insn *i)
@@ -227,7 +228,9 @@ void alu_inc_dec_rm(struct cpu *c, const struct insn *i, unsigned s, bool dec)
         return;
     }
     uint64_t la = seg_linear(c, i->seg, insn_ea(c, i), s, ACC_WRITE);
-    lin_write(c, la, s, inc_dec(c, s, lin_read(c, la, s), dec));
+    uint64_t v = lin_read(c, la, s);
+    struct flags_before before = flags_before(c);
+    rmw_store(c, la, s, inc_dec(c, s, v, dec), &before);
 }
 
 void h_grp4_Eb(struct cpu *c, const struct insn *i)
@@ -274,9 +277,10 @@ static void grp3(struct cpu *c, const struct insn *i, unsigned s)
         } else {
             v = rm_read(c, i, s);
         }
+        struct flags_before before = flags_before(c);
         uint64_t r = alu_apply(c, ALU_SUB, s, 0, v);
         if (i->flags & INSN_MEM)
-            lin_write(c, la, s, r);
+            rmw_store(c, la, s, r, &before);
         else
             rm_write(c, i, s, r);
         return;
@@ -426,8 +430,31 @@ static inline __attribute__((always_inline)) uint64_t shift_op(struct cpu *c, un
         lazy_set(c, LF_SHIFT, bits, r, 0, of, cf);
         return r;
     }
-    /* Rotates change CF and OF only: take SF ZF AF PF from the previous
-     * producer without evaluating its CF and OF. */
+    /* Rotates change CF and OF only. ROL and ROR after a lazy producer keep
+     * its result and width for SF ZF PF and fold its AF into an LF_ROT record,
+     * so nothing is evaluated here. */
+    if (op < 2) {
+        unsigned n = count & (bits - 1); /* bits is a power of two */
+        if (op == 0) {
+            r = n ? ((a << n) | (a >> (bits - n))) & m : a;
+            cf = r & 1;
+            of = ((r >> (bits - 1)) & 1) ^ cf;
+        } else {
+            r = n ? ((a >> n) | (a << (bits - n))) & m : a;
+            cf = (r >> (bits - 1)) & 1;
+            of = cf ^ ((r >> (bits - 2)) & 1);
+        }
+        if (c->lf.op == LF_NONE) {
+            c->rflags = (c->rflags & ~(uint64_t)(FLAG_CF | FLAG_OF)) | (cf ? FLAG_CF : 0) |
+                        (of ? FLAG_OF : 0);
+        } else {
+            uint64_t prev = c->lf.res;
+            bool af = lazy_af(&c->lf);
+            lazy_set(c, LF_ROT, c->lf.bits, prev, prev ^ (af ? 0x10 : 0), of, cf);
+        }
+        return r;
+    }
+    /* RCL and RCR: take SF ZF AF PF from the previous producer. */
     uint32_t f;
     if (c->lf.op == LF_NONE) {
         f = (uint32_t)c->rflags & FLAGS_ARITH;
@@ -439,22 +466,6 @@ static inline __attribute__((always_inline)) uint64_t shift_op(struct cpu *c, un
             f |= FLAG_CF;
     }
     switch (op) {
-    case 0: { /* ROL */
-        unsigned n = count & (bits - 1); /* bits is a power of two */
-        r = n ? ((a << n) | (a >> (bits - n))) & m : a;
-        cf = r & 1;
-        of = ((r >> (bits - 1)) & 1) ^ cf;
-        f = (f & ~(FLAG_CF | FLAG_OF)) | (cf ? FLAG_CF : 0) | (of ? FLAG_OF : 0);
-        break;
-    }
-    case 1: { /* ROR */
-        unsigned n = count & (bits - 1); /* bits is a power of two */
-        r = n ? ((a >> n) | (a << (bits - n))) & m : a;
-        cf = (r >> (bits - 1)) & 1;
-        of = cf ^ ((r >> (bits - 2)) & 1);
-        f = (f & ~(FLAG_CF | FLAG_OF)) | (cf ? FLAG_CF : 0) | (of ? FLAG_OF : 0);
-        break;
-    }
     case 2: { /* RCL: rotate through CF, width bits+1 */
         unsigned n = count % (bits + 1);
         uint64_t carry = f & FLAG_CF;
@@ -510,7 +521,8 @@ static void grp2(struct cpu *c, const struct insn *i, unsigned s)
     }
     uint64_t la = seg_linear(c, i->seg, insn_ea(c, i), s, ACC_WRITE);
     uint64_t v = lin_read(c, la, s);
-    lin_write(c, la, s, shift_op(c, op, s, v, count));
+    struct flags_before before = flags_before(c);
+    rmw_store(c, la, s, shift_op(c, op, s, v, count), &before);
 }
 
 /* C1 /r ib and D1 /r on a register: the commonest shift forms, chosen at decode. */
@@ -578,11 +590,11 @@ static void double_shift(struct cpu *c, const struct insn *i, bool left)
         cf = (dst >> (count - 1)) & 1;
     }
     bool of = ((r ^ dst) >> (bits - 1)) & 1;
-    flags_set_arith(c, flags_szp(r, bits) | (cf ? FLAG_CF : 0) | (of ? FLAG_OF : 0));
     if (i->flags & INSN_MEM)
         lin_write(c, la, s, r);
     else
         rm_write(c, i, s, r);
+    flags_set_arith(c, flags_szp(r, bits) | (cf ? FLAG_CF : 0) | (of ? FLAG_OF : 0));
 }
 
 void h_shld(struct cpu *c, const struct insn *i)
@@ -617,20 +629,20 @@ static void bit_op(struct cpu *c, const struct insn *i, unsigned kind, uint64_t 
         v = c->gpr[i->rm] & size_mask(s);
     }
     bool bit = (v >> bitoff) & 1;
-    flags_sync(c);
-    c->rflags = (c->rflags & ~(uint64_t)FLAG_CF) | (bit ? FLAG_CF : 0);
-    if (kind == 0)
-        return;
     if (kind == 1)
         v |= 1ull << bitoff;
     else if (kind == 2)
         v &= ~(1ull << bitoff);
-    else
+    else if (kind == 3)
         v ^= 1ull << bitoff;
-    if (i->flags & INSN_MEM)
-        lin_write(c, la, s, v);
-    else
-        reg_write(c, i->rm, s, v);
+    if (kind != 0) {
+        if (i->flags & INSN_MEM)
+            lin_write(c, la, s, v);
+        else
+            reg_write(c, i->rm, s, v);
+    }
+    flags_sync(c);
+    c->rflags = (c->rflags & ~(uint64_t)FLAG_CF) | (bit ? FLAG_CF : 0);
 }
 
 void h_bt_EvGv(struct cpu *c, const struct insn *i)
@@ -694,12 +706,16 @@ static void xadd(struct cpu *c, const struct insn *i, unsigned s)
         dst = rm_read(c, i, s);
     }
     uint64_t src = greg_read(c, i, s);
-    uint64_t sum = alu_apply(c, ALU_ADD, s, dst, src);
-    greg_write(c, i, s, dst);
-    if (i->flags & INSN_MEM)
+    uint64_t sum = alu_compute(c, ALU_ADD, s, dst, src, false);
+    if (i->flags & INSN_MEM) {
+        /* Store first: a fault leaves the register and RFLAGS unchanged. */
         lin_write(c, la, s, sum);
-    else
-        rm_write(c, i, s, sum);
+        greg_write(c, i, s, dst);
+    } else {
+        greg_write(c, i, s, dst);
+        rm_write(c, i, s, sum); /* last: XADD r, r keeps the sum */
+    }
+    alu_apply(c, ALU_ADD, s, dst, src);
 }
 
 BYTE_AND_SIZED(h_xadd_Eb, h_xadd_Ev, xadd)
@@ -714,18 +730,19 @@ static void cmpxchg(struct cpu *c, const struct insn *i, unsigned s)
         dst = rm_read(c, i, s);
     }
     uint64_t acc = s == 1 ? c->gpr[R_AX] & 0xFF : c->gpr[R_AX] & size_mask(s);
-    alu_apply(c, ALU_CMP, s, acc, dst);
     if (acc == dst) {
         if (i->flags & INSN_MEM)
             lin_write(c, la, s, greg_read(c, i, s));
         else
             rm_write(c, i, s, greg_read(c, i, s));
+        alu_apply(c, ALU_CMP, s, acc, dst);
         return;
     }
     /* The memory destination is written back with its own value (SDM: the
      * processor always writes), so a read-only page faults either way. */
     if (i->flags & INSN_MEM)
         lin_write(c, la, s, dst);
+    alu_apply(c, ALU_CMP, s, acc, dst);
     if (s == 1)
         reg8_write(c, R_AX, false, (uint8_t)dst);
     else

@@ -5,6 +5,9 @@
  * views share it. Each RAM page keeps a bitmap of 128-byte chunks holding
  * decoded code (mem/memory.h); the TLB never grants a fast write to such a
  * page, and a slow write into a marked chunk drops the blocks it hits.
+ * Decoding follows direct JMP/CALL into the same page and a RET back behind
+ * such a CALL (return prediction, checked at run time), and fuses a final
+ * register DEC/CMP/SUB/TEST + Jcc into one record (fused.c).
  */
 #include <stdlib.h>
 
@@ -205,29 +208,92 @@ static bool ends_block(insn_fn fn)
     return false;
 }
 
+/* Return addresses (page offsets) of the CALLs folded so far whose RET has
+ * not been decoded yet, innermost last: the decoder's return prediction. */
+struct ret_prediction {
+    uint16_t offset[BLOCK_RUNS];
+    unsigned n;
+};
+
 /* A direct JMP or CALL whose target lies in the same page, outside the bytes
  * decoded so far, does not end the block: decoding goes on at the target and
  * the record becomes h_jmp_folded / h_call_folded, which check at run time
- * that the target is where the block continues (cpu.md §5.4). `end` is the
- * page offset after the instruction. Returns false if the block ends here. */
-static bool fold_direct_transfer(struct block *b, struct insn *i, unsigned end, unsigned code_bits)
+ * that the target is where the block continues (cpu.md §5.4). A near RET
+ * after such a CALL continues at the CALL's return address the same way
+ * (h_ret_folded checks the address it pops). `end` is the page offset after
+ * the instruction. Returns false if the block ends here. */
+static bool fold_transfer(struct block *b, struct insn *i, unsigned end, unsigned code_bits,
+                          struct ret_prediction *rp)
 {
-    if (i->fn != h_jmp_rel && i->fn != h_call_rel)
+    int64_t target;
+    bool ret = i->fn == h_ret;
+    if (i->fn != h_jmp_rel && i->fn != h_call_rel && !ret)
         return false;
-    if (code_bits != 64 && i->opsize != code_bits / 8)
-        return false; /* 66-prefixed: the target is truncated to another width */
+    if ((code_bits != 64 || ret) && i->opsize != (code_bits == 64 ? 8 : code_bits / 8))
+        return false; /* 66-prefixed: another target width, or a 2-byte RET */
     if (b->n >= BLOCK_MAX || b->n_runs >= BLOCK_RUNS)
         return false;
-    int64_t target = (int64_t)end + (int64_t)i->imm;
+    if (ret) {
+        if (rp->n == 0)
+            return false;
+        target = rp->offset[rp->n - 1];
+    } else {
+        target = (int64_t)end + (int64_t)i->imm;
+    }
     if (target < 0 || target >= 0x1000)
         return false;
     for (unsigned r = 0; r < b->n_runs; r++)
         if (target >= b->run_start[r] && target < b->run_start[r] + b->run_bytes[r])
             return false; /* a loop: its next pass starts a block of its own */
-    i->fn = i->fn == h_jmp_rel ? h_jmp_folded : h_call_folded;
+    if (ret)
+        rp->n--;
+    else if (i->fn == h_call_rel)
+        rp->offset[rp->n++] = (uint16_t)end; /* n < BLOCK_RUNS: one run per folded CALL */
+    i->fn = i->fn == h_jmp_rel ? h_jmp_folded : i->fn == h_call_rel ? h_call_folded : h_ret_folded;
     b->run_start[b->n_runs] = (uint16_t)target;
     b->run_bytes[b->n_runs] = 0;
     b->n_runs++;
+    return true;
+}
+
+/* Undoes fold_transfer() for the block's last record: nothing could be
+ * decoded at its target. */
+static void unfold_last(struct block *b)
+{
+    struct insn *last = &b->insn[b->n - 1];
+    if (last->fn == h_jmp_folded)
+        last->fn = h_jmp_rel;
+    else if (last->fn == h_call_folded)
+        last->fn = h_call_rel;
+    else if (last->fn == h_ret_folded)
+        last->fn = h_ret;
+    else
+        return;
+    b->n_runs--;
+}
+
+/* A Jcc right after a register DEC, CMP, SUB or TEST merges into that
+ * instruction's record (fused.c), which becomes the block's last. Returns
+ * true if it did. */
+static bool fuse_with_previous(struct block *b, unsigned code_bits)
+{
+    if (b->n < 2 || b->insn[b->n - 1].fn != h_jcc_rel)
+        return false;
+    struct insn *jcc = &b->insn[b->n - 1], *first = jcc - 1;
+    if (jcc->opsize != (code_bits == 64 ? 8 : code_bits / 8))
+        return false;
+    if (first->offset + first->len != jcc->offset)
+        return false;
+    insn_fn fused = fused_handler(first->fn);
+    if (!fused)
+        return false;
+    first->fn = fused;
+    first->base = jcc->op & 15;
+    first->disp = (int32_t)jcc->imm;
+    first->imm2 = first->len;
+    first->len = (uint8_t)(first->len + jcc->len);
+    b->n--;
+    b->fused_last = true;
     return true;
 }
 
@@ -277,8 +343,14 @@ static struct block *decode_scratch(struct cpu *c, uint64_t la)
         len = decode_or_fault(c, &b->insn[0], buf, avail);
     }
     b->n = 1;
+    b->fused_last = false;
     b->valid = true;
     return b;
+}
+
+struct block *block_single(struct cpu *c)
+{
+    return decode_scratch(c, block_rip_linear(c));
 }
 
 struct block *block_lookup(struct cpu *c)
@@ -310,6 +382,7 @@ struct block *block_lookup(struct cpu *c)
     struct block *b = xcalloc(1, sizeof(*b));
     unsigned start = (unsigned)(la & 0xFFF);
     unsigned pos = start; /* page offset of the next instruction */
+    struct ret_prediction rp = { .n = 0 };
     b->n_runs = 1;
     b->run_start[0] = (uint16_t)start;
     while (b->n < BLOCK_MAX && pos < 0x1000) {
@@ -345,16 +418,13 @@ struct block *block_lookup(struct cpu *c)
         b->n++;
         if (!ends_block(i->fn))
             continue;
-        if (!fold_direct_transfer(b, i, pos, c->code_bits))
+        if (fuse_with_previous(b, c->code_bits))
+            break;
+        if (!fold_transfer(b, i, pos, c->code_bits, &rp))
             break;
         pos = b->run_start[b->n_runs - 1];
     }
-    struct insn *last = &b->insn[b->n - 1];
-    if (last->fn == h_jmp_folded || last->fn == h_call_folded) {
-        /* Nothing could be decoded at the target: the transfer ends the block. */
-        last->fn = last->fn == h_jmp_folded ? h_jmp_rel : h_call_rel;
-        b->n_runs--;
-    }
+    unfold_last(b);
     b->host = host;
     b->page = host - start;
     b->code_bits = c->code_bits;

@@ -5,7 +5,12 @@
  * into its block (the block goes on at the target) behaves exactly like one
  * that ends the block when the target wraps at 16 bits, lies beyond the CS
  * limit, when the budget ends right after it, and when a store rewrites code
- * at the target (cpu.md §5.3, §5.4).
+ * at the target (cpu.md §5.3, §5.4). A RET folded behind such a CALL (the
+ * decoder's return prediction) leaves the block when the popped address is
+ * another or beyond CS.limit. A DEC/CMP/SUB/TEST + Jcc pair fused into one
+ * record takes every condition as the two instructions run apart do, splits
+ * when the budget ends between them, and a #GP from its target reports the
+ * Jcc (cpu.md §5.2).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -135,6 +140,264 @@ static void test_store_into_code_after_a_folded_jmp_is_seen(void **state)
     bare_free(b);
 }
 
+static struct bare *make64(void)
+{
+    struct bare *b = bare_create(1u << 20);
+    bare_poke64(b, 0x10000, 0x11000 | 3);
+    bare_poke64(b, 0x11000, 0x0 | 0x83); /* P, W, PS: 1 GiB identity page */
+    bare_long64(b, 0x10000, true, true);
+    return b;
+}
+
+static void test_folded_ret_continues_behind_the_call(void **state)
+{
+    (void)state;
+    struct bare *b = make32();
+    struct cpu *c = &b->cpu;
+    /* call +2; inc ecx; hlt; inc eax; ret: one block runs CALL, INC, RET, INC, HLT */
+    bare_code(b, BARE_CODE, "E8 02 00 00 00 41 F4 40 C3");
+    start_at(b, BARE_CODE);
+    uint64_t sp = c->gpr[R_SP], before = c->icount;
+    c->gpr[R_AX] = c->gpr[R_CX] = 0;
+    cpu_run(c, 100);
+    assert_int_equal(c->state, CPU_HALTED);
+    assert_int_equal(c->gpr[R_AX], 1);
+    assert_int_equal(c->gpr[R_CX], 1);
+    assert_int_equal(c->gpr[R_SP], sp);
+    assert_int_equal(c->rip, BARE_CODE + 7);
+    assert_int_equal(c->icount - before, 5);
+    /* The budget ending right after the RET resumes behind the CALL. */
+    start_at(b, BARE_CODE);
+    assert_int_equal(cpu_run(c, 3), 3);
+    assert_int_equal(c->rip, BARE_CODE + 5);
+    assert_int_equal(c->gpr[R_SP], sp);
+    bare_free(b);
+}
+
+static void test_folded_ret_to_another_address_leaves_the_block(void **state)
+{
+    (void)state;
+    struct bare *b = make32();
+    struct cpu *c = &b->cpu;
+    /* call +6; inc ecx; hlt; inc edx; hlt; (f:) add dword [esp], 2; ret:
+     * the RET goes to the INC EDX, not where the decoder continued. */
+    bare_code(b, BARE_CODE, "E8 04 00 00 00 41 F4 42 F4 83 04 24 02 C3");
+    start_at(b, BARE_CODE);
+    uint64_t sp = c->gpr[R_SP], before = c->icount;
+    c->gpr[R_CX] = c->gpr[R_DX] = 0;
+    cpu_run(c, 100);
+    assert_int_equal(c->state, CPU_HALTED);
+    assert_int_equal(c->gpr[R_CX], 0);
+    assert_int_equal(c->gpr[R_DX], 1);
+    assert_int_equal(c->rip, BARE_CODE + 9);
+    assert_int_equal(c->gpr[R_SP], sp);
+    assert_int_equal(c->icount - before, 5);
+    bare_free(b);
+}
+
+static void test_folded_ret_beyond_cs_limit_faults_at_the_ret(void **state)
+{
+    (void)state;
+    struct bare *b = make32();
+    struct cpu *c = &b->cpu;
+    /* (f:) ret; call f; hlt, entered at the CALL: decoded with the RET folded,
+     * then run with CS.limit below the return address: #GP at the RET, with
+     * ESP still pointing at the return address. */
+    bare_code(b, BARE_CODE, "C3 E8 FA FF FF FF F4");
+    start_at(b, BARE_CODE + 1);
+    cpu_run(c, 100);
+    assert_int_equal(c->state, CPU_HALTED);
+    assert_int_equal(c->rip, BARE_CODE + 7);
+    c->seg[SEG_CS].limit = BARE_CODE + 5;
+    uint64_t sp = c->gpr[R_SP];
+    start_at(b, BARE_CODE + 1);
+    cpu_run(c, 100);
+    assert_int_equal(bare_vector(b), EXC_GP);
+    assert_int_equal(bare_peek32(b, c->gpr[R_SP] + 4), BARE_CODE);      /* faulting EIP */
+    assert_int_equal(bare_peek32(b, c->gpr[R_SP] + 16), BARE_CODE + 6); /* not popped */
+    assert_int_equal(c->gpr[R_SP] + 16, sp - 4);
+    bare_free(b);
+}
+
+static void test_folded_call_and_ret_in_64_bit_mode(void **state)
+{
+    (void)state;
+    struct bare *b = make64();
+    struct cpu *c = &b->cpu;
+    bare_code(b, BARE_CODE,
+              "E8 0B 00 00 00"       /* 00: call f */
+              " FF C1"               /* 05: inc ecx */
+              " E8 07 00 00 00"      /* 07: call g */
+              " F4"                  /* 0C: hlt (skipped: g returns one byte on) */
+              " FF C2 F4"            /* 0D: inc edx; hlt */
+              " FF C0 C3"            /* 10: f: inc eax; ret */
+              " 48 83 04 24 01 C3"); /* 13: g: add qword [rsp], 1; ret */
+    start_at(b, BARE_CODE);
+    c->gpr[R_AX] = c->gpr[R_CX] = c->gpr[R_DX] = 0;
+    uint64_t sp = c->gpr[R_SP], before = c->icount;
+    cpu_run(c, 100);
+    assert_int_equal(c->state, CPU_HALTED);
+    assert_int_equal(c->gpr[R_AX], 1);
+    assert_int_equal(c->gpr[R_CX], 1);
+    assert_int_equal(c->gpr[R_DX], 1);
+    assert_int_equal(c->rip, BARE_CODE + 0x10);
+    assert_int_equal(c->gpr[R_SP], sp);
+    assert_int_equal(bare_peek64(b, sp - 8), BARE_CODE + 0x0D); /* g's adjusted return address */
+    assert_int_equal(c->icount - before, 9);
+    bare_free(b);
+}
+
+/* Runs "<first>; j<cc> +2; inc edx; hlt" once whole and once split after the
+ * first instruction (cpu_run(c, 1) runs it alone); both must agree. */
+static void check_pair(struct bare *b, uint64_t at, const char *first, unsigned cc, uint64_t ax,
+                       uint64_t bx)
+{
+    struct cpu *c = &b->cpu;
+    char hex[64];
+    snprintf(hex, sizeof(hex), "%s %02X 02 FF C2 F4", first, 0x70 + cc);
+    bare_code(b, at, hex);
+    uint64_t dx[2], fl[2];
+    for (unsigned split = 0; split < 2; split++) {
+        c->gpr[R_AX] = ax;
+        c->gpr[R_BX] = bx;
+        c->gpr[R_DX] = 0;
+        cpu_set_rflags(c, ((ax ^ bx) & 1) ? FLAG_CF : 0); /* DEC keeps CF: vary it */
+        start_at(b, at);
+        uint64_t before = c->icount;
+        if (split)
+            assert_int_equal(cpu_run(c, 1), 1);
+        cpu_run(c, 100);
+        assert_int_equal(c->state, CPU_HALTED);
+        dx[split] = c->gpr[R_DX];
+        fl[split] = cpu_get_rflags(c);
+        assert_int_equal(c->icount - before, 3 + dx[split]);
+    }
+    if (dx[0] != dx[1] || fl[0] != fl[1])
+        fail_msg("%s; j%x with %llx, %llx: fused %llu/%llx, apart %llu/%llx", first, cc,
+                 (unsigned long long)ax, (unsigned long long)bx, (unsigned long long)dx[0],
+                 (unsigned long long)fl[0], (unsigned long long)dx[1], (unsigned long long)fl[1]);
+}
+
+static const uint64_t pair_values[] = {
+    0,
+    1,
+    2,
+    0x7F,
+    0x80,
+    0xFF,
+    0x7FFF,
+    0x8000,
+    0xFFFF,
+    0x7FFFFFFF,
+    0x80000000,
+    0xFFFFFFFF,
+    0x7FFFFFFFFFFFFFFFull,
+    0x8000000000000000ull,
+    0xFFFFFFFFFFFFFFFFull,
+    0x123456789ull,
+};
+
+static void check_pairs(struct bare *b, const char *const *firsts, unsigned n_firsts)
+{
+    uint64_t at = BARE_CODE + 0x100;
+    for (unsigned f = 0; f < n_firsts; f++)
+        for (unsigned cc = 0; cc < 16; cc++)
+            for (unsigned x = 0; x < ARRAY_SIZE(pair_values); x++)
+                for (unsigned y = 0; y < ARRAY_SIZE(pair_values); y += 3) {
+                    check_pair(b, at, firsts[f], cc, pair_values[x], pair_values[y]);
+                    at += 0x20;
+                    if (at >= BARE_CODE + 0x8000) /* rewrites drop the old blocks */
+                        at = BARE_CODE + 0x100;
+                }
+}
+
+static void test_fused_pairs_take_every_condition_as_apart_32(void **state)
+{
+    (void)state;
+    struct bare *b = make32();
+    /* dec eax, cmp eax,ebx, cmp eax,imm8, sub eax,ebx, sub eax,imm32, test eax,ebx,
+     * test eax,imm32, and each at 16 bits */
+    static const char *const firsts[] = {
+        "48",
+        "39 D8",
+        "83 F8 80",
+        "29 D8",
+        "2D 00 00 00 80",
+        "85 D8",
+        "A9 FF 00 00 80",
+        "66 48",
+        "66 39 D8",
+        "66 83 F8 01",
+        "66 29 D8",
+        "66 2D 00 80",
+        "66 85 D8",
+        "66 A9 01 80",
+        "FF C8",
+        "66 81 FB FF 7F",
+    };
+    check_pairs(b, firsts, ARRAY_SIZE(firsts));
+    bare_free(b);
+}
+
+static void test_fused_pairs_take_every_condition_as_apart_64(void **state)
+{
+    (void)state;
+    struct bare *b = make64();
+    static const char *const firsts[] = {
+        "48 FF C8",          "48 39 D8", "48 83 F8 FF", "48 29 D8", "48 2D 00 00 00 80", "48 85 D8",
+        "48 A9 FF 00 00 80", "FF C8",    "39 D8",       "66 FF C8", "66 39 D8",          "48 FF CB",
+    };
+    check_pairs(b, firsts, ARRAY_SIZE(firsts));
+    bare_free(b);
+}
+
+static void test_budget_ending_inside_a_fused_pair_splits_it(void **state)
+{
+    (void)state;
+    struct bare *b = make32();
+    struct cpu *c = &b->cpu;
+    /* nop; nop; dec ecx; jnz -3 (to the DEC); hlt: with a budget of 3 the loop
+     * must stop after the DEC, at the JNZ. */
+    bare_code(b, BARE_CODE, "90 90 49 75 FD F4");
+    start_at(b, BARE_CODE);
+    c->gpr[R_CX] = 3;
+    assert_int_equal(cpu_run(c, 3), 3);
+    assert_int_equal(c->rip, BARE_CODE + 3);
+    assert_int_equal(c->gpr[R_CX], 2);
+    assert_int_equal(cpu_run(c, 1), 1); /* the JNZ alone */
+    assert_int_equal(c->rip, BARE_CODE + 2);
+    assert_int_equal(cpu_run(c, 1), 1); /* the DEC alone */
+    assert_int_equal(c->rip, BARE_CODE + 3);
+    assert_int_equal(c->gpr[R_CX], 1);
+    uint64_t before = c->icount;
+    cpu_run(c, 100);
+    assert_int_equal(c->state, CPU_HALTED);
+    assert_int_equal(c->gpr[R_CX], 0);
+    assert_int_equal(c->rip, BARE_CODE + 6);
+    assert_int_equal(c->icount - before, 4); /* JNZ, DEC, JNZ, HLT */
+    bare_free(b);
+}
+
+static void test_fused_jcc_beyond_cs_limit_faults_at_the_jcc(void **state)
+{
+    (void)state;
+    struct bare *b = make32();
+    struct cpu *c = &b->cpu;
+    /* cmp eax, ebx; je +0x10; hlt: taken, to beyond CS.limit: #GP at the JE
+     * with the CMP retired. */
+    bare_code(b, BARE_CODE, "39 D8 74 10 F4");
+    c->seg[SEG_CS].limit = BARE_CODE + 0x10;
+    start_at(b, BARE_CODE);
+    c->gpr[R_AX] = c->gpr[R_BX] = 5;
+    uint64_t before = c->icount;
+    cpu_run(c, 100);
+    assert_int_equal(bare_vector(b), EXC_GP);
+    assert_int_equal(bare_peek32(b, c->gpr[R_SP] + 4), BARE_CODE + 2);
+    assert_true(bare_peek32(b, c->gpr[R_SP] + 12) & FLAG_ZF); /* CMP's flags */
+    assert_int_equal(c->icount - before, 2);                  /* CMP, then the handler's HLT */
+    bare_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -143,6 +406,14 @@ int main(void)
         cmocka_unit_test(test_folded_jmp_that_wraps_ip_leaves_the_block),
         cmocka_unit_test(test_budget_ending_after_a_folded_call_resumes_at_the_target),
         cmocka_unit_test(test_store_into_code_after_a_folded_jmp_is_seen),
+        cmocka_unit_test(test_folded_ret_continues_behind_the_call),
+        cmocka_unit_test(test_folded_ret_to_another_address_leaves_the_block),
+        cmocka_unit_test(test_folded_ret_beyond_cs_limit_faults_at_the_ret),
+        cmocka_unit_test(test_folded_call_and_ret_in_64_bit_mode),
+        cmocka_unit_test(test_fused_pairs_take_every_condition_as_apart_32),
+        cmocka_unit_test(test_fused_pairs_take_every_condition_as_apart_64),
+        cmocka_unit_test(test_budget_ending_inside_a_fused_pair_splits_it),
+        cmocka_unit_test(test_fused_jcc_beyond_cs_limit_faults_at_the_jcc),
     };
     return cmocka_run_group_tests_name("block", tests, NULL, NULL);
 }

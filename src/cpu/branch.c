@@ -95,8 +95,12 @@ void h_jmp_folded(struct cpu *c, const struct insn *i)
 void h_call_folded(struct cpu *c, const struct insn *i)
 {
     uint64_t next = folded_next(c, i);
-    if (c->code_bits == 64) {
-        stack_push(c, 8, next);
+    if (c->code_bits == 64) { /* 64-bit stack, SS base 0: push RIP by hand */
+        uint64_t sp = c->gpr[R_SP] - 8;
+        if (unlikely((uint64_t)((int64_t)(sp << 16) >> 16) != sp))
+            seg_linear_slow(c, SEG_SS, sp, 8, ACC_WRITE); /* #SS */
+        lin_write(c, sp, 8, next);
+        c->gpr[R_SP] = sp;
         c->next_rip = next + i->imm;
         return;
     }
@@ -108,6 +112,38 @@ void h_call_folded(struct cpu *c, const struct insn *i)
     c->next_rip = t;
     if (unlikely(moved))
         folded_leave(c, t);
+}
+
+/* RET predicted by the decoder to return behind a CALL folded earlier in the
+ * block (block.c), which goes on there. Any other popped address leaves the
+ * block as h_ret would. */
+void h_ret_folded(struct cpu *c, const struct insn *i)
+{
+    uint64_t expect = c->blk_rip + (uint64_t)(int64_t)i[1].offset;
+    unsigned s = i->opsize;
+    uint64_t sp, t;
+    if (c->code_bits == 64) { /* 64-bit stack, SS base 0, s = 8 (block.c) */
+        sp = c->gpr[R_SP];
+        if (unlikely((uint64_t)((int64_t)(sp << 16) >> 16) != sp))
+            seg_linear_slow(c, SEG_SS, sp, 8, ACC_READ); /* #SS */
+        t = lin_read(c, sp, 8);
+        if (likely(t == expect)) {
+            c->gpr[R_SP] = sp + 8;
+            c->next_rip = t;
+            return;
+        }
+    } else {
+        sp = c->gpr[R_SP] & stack_mask(c);
+        t = seg_read(c, SEG_SS, sp, s);
+        if (likely(t == (uint32_t)expect && t <= c->seg[SEG_CS].limit)) {
+            stack_set_sp(c, sp + s);
+            c->next_rip = t;
+            return;
+        }
+    }
+    t = near_target(c, t, s);
+    stack_set_sp(c, sp + s);
+    folded_leave(c, t);
 }
 
 void h_ret(struct cpu *c, const struct insn *i)

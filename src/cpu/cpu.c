@@ -240,12 +240,20 @@ __attribute__((noinline)) static void run_blocks(struct cpu *c, uint64_t end)
         if (!b)
             b = block_next(c, prev);
         unsigned n = b->n;
-        const struct insn *insns = b->insn;
         uint64_t left = end - c->icount;
-        if (n > left)
-            n = (unsigned)left;
-        if (shadow || tf)
-            n = 1;
+        if (unlikely(n + b->fused_last > left || shadow || tf)) {
+            if (n > left)
+                n = (unsigned)left;
+            if (shadow || tf)
+                n = 1;
+            /* A fused pair runs whole or not at all: stop before it, or run
+             * its first instruction alone (cpu.md §5.2). */
+            if (b->fused_last && n == b->n && --n == 0) {
+                b = block_single(c);
+                n = 1;
+            }
+        }
+        const struct insn *insns = b->insn;
         c->cur_block = b;
         c->block_exit = false;
         c->tf_suppress = false;

@@ -113,6 +113,8 @@ enum lazy_op {
     LF_NONE, /* flags are materialised in cpu->rflags */
     LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC,
     LF_SHIFT, /* SHL/SHR/SAR: OF in b, AF = 0 */
+    LF_ROT,   /* ROL/ROR after a lazy producer: its res and bits (SF ZF PF), OF in b,
+               * AF = bit 4 of a ^ b ^ res, CF in carry */
 };
 
 struct lazy_flags {

@@ -384,6 +384,28 @@ static inline void seg_write(struct cpu *c, unsigned seg, uint64_t off, unsigned
     lin_write(c, seg_linear(c, seg, off, size, ACC_WRITE), size, v);
 }
 
+/* Read-modify-write instructions whose flags come out of the same computation
+ * as the value store it with rmw_store(): a store that faults (read-only or
+ * not-present page) leaves RFLAGS as before the instruction, as on hardware. */
+struct flags_before {
+    struct lazy_flags lf;
+    uint64_t rflags;
+};
+static inline struct flags_before flags_before(const struct cpu *c)
+{
+    return (struct flags_before){ c->lf, c->rflags };
+}
+static inline void rmw_store(struct cpu *c, uint64_t la, unsigned size, uint64_t v,
+                             const struct flags_before *before)
+{
+    struct flags_before after = flags_before(c);
+    c->lf = before->lf;
+    c->rflags = before->rflags;
+    lin_write(c, la, size, v);
+    c->lf = after.lf;
+    c->rflags = after.rflags;
+}
+
 /* ModRM operand access: register or memory. The register path is inlined;
  * the memory path is one call (tlb.c), so handlers stay small. */
 uint64_t rm_read_mem(struct cpu *c, const struct insn *i, unsigned size);
@@ -502,7 +524,7 @@ void cpu_update_data_class(struct cpu *c);
 #define BLOCK_MAX 32
 
 /* A decoded block (cpu.md §5.3); the run loop reads it directly. */
-#define BLOCK_RUNS 4 /* byte ranges a block may span by following JMP/CALL inside its page */
+#define BLOCK_RUNS 8 /* byte ranges a block may span by following JMP/CALL/RET inside its page */
 
 struct block {
     const uint8_t *host; /* first byte */
@@ -510,10 +532,11 @@ struct block {
     struct ram_block *ram;
     uint64_t ram_page_offset; /* of the page in `ram` */
     uint16_t run_start[BLOCK_RUNS]; /* page offsets of the bytes decoded, */
-    uint16_t run_bytes[BLOCK_RUNS]; /* in order; JMP and CALL start a new run */
+    uint16_t run_bytes[BLOCK_RUNS]; /* in order; JMP, CALL and RET start a new run */
     uint8_t n_runs;
     uint8_t code_bits;
-    uint8_t n;
+    uint8_t n;         /* records */
+    bool fused_last;   /* the last record is a fused pair: n + 1 instructions */
     bool valid;
     /* Successor cache: valid while the linear address, the cache generation
      * and the context key (TLB epoch, privilege class, code size) are what
@@ -559,7 +582,13 @@ static inline struct block *block_chained(const struct cpu *c, const struct bloc
     return NULL;
 }
 
-/* ---- decode (decode.c) ---- */
+/* The single-instruction block at CS:RIP, never fused or cached (block.c). */
+struct block *block_single(struct cpu *c);
+
+/* ---- decode (decode.c, fused.c) ---- */
+/* The handler doing `first` (a register-form handler) and a following Jcc as
+ * one record, or NULL if the pair does not fuse. */
+insn_fn fused_handler(insn_fn first);
 /* Decodes one instruction from `bytes` (at most `avail` valid bytes).
  * Returns the length, 0 if more bytes are needed, or -1 for #UD (and -2
  * for a >15-byte instruction, #GP). */

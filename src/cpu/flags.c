@@ -25,6 +25,7 @@ static bool lazy_of(const struct lazy_flags *lf)
     case LF_DEC:
         return (((a ^ b) & (a ^ r)) >> sh) & 1;
     case LF_SHIFT:
+    case LF_ROT:
         return lf->b & 1;
     default:
         return false;

@@ -18,7 +18,11 @@
     X(h_rol_ri##n) X(h_ror_ri##n) X(h_shl_ri##n) X(h_shr_ri##n) X(h_sar_ri##n)                    \
     ALU_MEM_HANDLERS(X, add, n) ALU_MEM_HANDLERS(X, or, n) ALU_MEM_HANDLERS(X, adc, n)             \
     ALU_MEM_HANDLERS(X, sbb, n) ALU_MEM_HANDLERS(X, and, n) ALU_MEM_HANDLERS(X, sub, n)            \
-    ALU_MEM_HANDLERS(X, xor, n) ALU_MEM_HANDLERS(X, cmp, n)
+    ALU_MEM_HANDLERS(X, xor, n) ALU_MEM_HANDLERS(X, cmp, n) FUSED_HANDLERS(X, n)
+/* Register compare or arithmetic + Jcc fused into one record (fused.c). */
+#define FUSED_HANDLERS(X, n)                                                                       \
+    X(h_dec_jcc##n) X(h_cmp_rr_jcc##n) X(h_cmp_ri_jcc##n) X(h_sub_rr_jcc##n) X(h_sub_ri_jcc##n)   \
+    X(h_test_rr_jcc##n) X(h_test_ri_jcc##n)
 /* Memory forms (mem_forms.c): mr = [mem] op= reg, mi = [mem] op= imm, rm = reg op= [mem]. */
 #define ALU_MEM_HANDLERS(X, op, n) X(h_##op##_mr##n) X(h_##op##_mi##n) X(h_##op##_rm##n)
 /* MOV between a register and memory in 16/32-bit code, per operand and address size. */
@@ -48,7 +52,7 @@
     X(h_mov_load64_bd) X(h_mov_load32_bd) X(h_mov_store64_bd) X(h_mov_store32_bd)                 \
     X(h_mov_load64_bisd) X(h_mov_load32_bisd) X(h_mov_store64_bisd) X(h_mov_store32_bisd)                              \
     /* branch.c */                                                                                 \
-    X(h_jcc_rel) X(h_jmp_rel) X(h_call_rel) X(h_jmp_folded) X(h_call_folded) X(h_ret) X(h_ret_Iw) \
+    X(h_jcc_rel) X(h_jmp_rel) X(h_call_rel) X(h_jmp_folded) X(h_call_folded) X(h_ret_folded) X(h_ret) X(h_ret_Iw) \
     X(h_jmp_far) X(h_call_far) X(h_retf) X(h_retf_Iw) X(h_iret) X(h_int3) X(h_int_Ib) X(h_into)    \
     X(h_int1) X(h_loop) X(h_loope) X(h_loopne) X(h_jcxz) X(h_syscall) X(h_sysret)                  \
     /* string.c */                                                                                 \

@@ -64,15 +64,31 @@ static inline __attribute__((always_inline)) uint64_t ea_legacy(const struct cpu
     return ea & size_mask(addrsize);
 }
 
+/* seg_linear() for these forms: never 64-bit mode, and an offset of at most
+ * 32 bits cannot wrap in the limit check (a real-mode 64 KiB segment takes the
+ * fast path up to offset 0x10000 - size). */
+static inline __attribute__((always_inline)) uint64_t la_legacy(struct cpu *c,
+                                                                const struct insn *i,
+                                                                unsigned addrsize, unsigned size,
+                                                                enum access acc)
+{
+    uint64_t off = ea_legacy(c, i, addrsize);
+    const struct segment *s = &c->seg[i->seg];
+    if (likely((c->seg_usable[acc == ACC_WRITE] >> i->seg) & 1) && off + size - 1 <= s->limit)
+        return (uint32_t)(s->base + off);
+    return seg_linear_slow(c, i->seg, off, size, acc);
+}
+
 /* MOV Gv,Ev (8B) and Ev,Gv (89) with a memory operand in 16/32-bit code. */
 #define MOV_LEGACY_ONE(bits, abits)                                                                \
     void h_mov_load##bits##_a##abits(struct cpu *c, const struct insn *i)                          \
     {                                                                                              \
-        reg_write(c, i->reg, bits / 8, seg_read(c, i->seg, ea_legacy(c, i, abits / 8), bits / 8)); \
+        uint64_t la = la_legacy(c, i, abits / 8, bits / 8, ACC_READ);                              \
+        reg_write(c, i->reg, bits / 8, lin_read(c, la, bits / 8));                                 \
     }                                                                                              \
     void h_mov_store##bits##_a##abits(struct cpu *c, const struct insn *i)                         \
     {                                                                                              \
-        seg_write(c, i->seg, ea_legacy(c, i, abits / 8), bits / 8, c->gpr[i->reg]);                \
+        lin_write(c, la_legacy(c, i, abits / 8, bits / 8, ACC_WRITE), bits / 8, c->gpr[i->reg]);  \
     }
 MOV_LEGACY_ONE(16, 16)
 MOV_LEGACY_ONE(16, 32)

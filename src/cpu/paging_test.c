@@ -233,6 +233,64 @@ static void test_supervisor_write_to_read_only_page_faults_with_wp(void **state)
     assert_ok(b);
 }
 
+/* A read-modify-write whose store faults on a read-only page leaves RFLAGS
+ * (here lazy, from a CMP) and its register operands as they were: the store
+ * comes before the flags change (cpu.md §5.5). */
+static void test_rmw_store_fault_on_read_only_page_keeps_flags(void **state)
+{
+    struct bare *b = *state = make64(false, true);
+    struct cpu *c = &b->cpu;
+    bare_poke64(b, PT2 + 8 * 4, (DATA_PA + 0x4000) | P | U);
+    static const char *const forms[] = {
+        "D1 23",       /* shl dword [rbx], 1 */
+        "C1 03 05",    /* rol dword [rbx], 5 */
+        "D1 13",       /* rcl dword [rbx], 1 */
+        "48 D3 2B",    /* shr qword [rbx], cl */
+        "FF 03",       /* inc dword [rbx] */
+        "FE 0B",       /* dec byte [rbx] */
+        "F7 1B",       /* neg dword [rbx] */
+        "F6 1B",       /* neg byte [rbx] */
+        "0F C1 13",    /* xadd [rbx], edx */
+        "0F C0 13",    /* xadd [rbx], dl */
+        "0F AB 13",    /* bts [rbx], edx */
+        "0F BA 33 07", /* btr dword [rbx], 7 */
+        "0F A4 13 04", /* shld [rbx], edx, 4 */
+        "0F AD 13",    /* shrd [rbx], edx, cl */
+        "0F B1 13",    /* cmpxchg [rbx], edx (not equal: writes back) */
+        "00 13",       /* add [rbx], dl */
+        "01 13",       /* add [rbx], edx */
+        "83 03 7F",    /* add dword [rbx], 0x7F */
+        "48 11 13",    /* adc [rbx], rdx */
+    };
+    /* cmp ecx, eax with these values: OF AF PF set, CF ZF SF clear. */
+    const uint64_t cx = 0x80000003, ax = 4, dx = 0x55;
+    uint64_t expect = 0;
+    for (unsigned k = 0; k <= ARRAY_SIZE(forms); k++) {
+        char hex[64];
+        snprintf(hex, sizeof(hex), "39 C1 %s " UD2, k ? forms[k - 1] : "");
+        c->gpr[R_BX] = DATA_LA + 0x4000;
+        c->gpr[R_CX] = cx;
+        c->gpr[R_AX] = ax;
+        c->gpr[R_DX] = dx;
+        cpu_set_rflags(c, FLAG_CF | FLAG_ZF | FLAG_SF);
+        uint64_t at = run_at(b, hex);
+        uint64_t sp = c->gpr[R_SP];
+        uint64_t fl = bare_peek64(b, sp + (k ? 24 : 16)) & FLAGS_ARITH;
+        if (k == 0) { /* the CMP alone, then #UD: the expected flags */
+            assert_ok(b);
+            expect = fl;
+            assert_int_equal(expect, FLAG_OF | FLAG_AF | FLAG_PF);
+            continue;
+        }
+        if (bare_vector(b) != EXC_PF || fl != expect || c->gpr[R_DX] != dx)
+            fail_msg("%s: vector %d, rflags %llx (want %llx), rdx %llx", forms[k - 1],
+                     bare_vector(b), (unsigned long long)fl, (unsigned long long)expect,
+                     (unsigned long long)c->gpr[R_DX]);
+        assert_int_equal(bare_peek64(b, sp + 8), at + 2); /* the RMW instruction's RIP */
+        assert_int_equal(bare_peek32(b, DATA_PA + 0x4000), DATA_PA + 0x4000); /* not written */
+    }
+}
+
 static void test_supervisor_write_to_read_only_page_succeeds_without_wp(void **state)
 {
     struct bare *b = *state = make64(false, false);
@@ -672,6 +730,7 @@ int main(void)
         T(test_not_present_read_and_write_fault_codes),
         T(test_not_present_upper_level_faults_with_p_clear),
         T(test_supervisor_write_to_read_only_page_faults_with_wp),
+        T(test_rmw_store_fault_on_read_only_page_keeps_flags),
         T(test_supervisor_write_to_read_only_page_succeeds_without_wp),
         T(test_read_only_upper_level_makes_page_read_only),
         T(test_wp_change_takes_effect_on_cached_translation),

@@ -475,6 +475,28 @@ void forms_pairs(struct table *t)
          (const uint8_t[]){0x41, 0x0F, 0x9C, 0xC3}, 4},
         {"sub E,G 32; pushfq", FAM_ARITH, 4, 0x29, 0xFF, 0, (const uint8_t[]){0x9C}, 1},
         {"inc E 8; pushfq", FAM_ARITH, 1, 0xFE, 0, 0, (const uint8_t[]){0x9C}, 1},
+        /* Pairs fused into one record (fused.c) on registers. */
+        {"dec E 32; jnz", FAM_ARITH, 4, 0xFF, 1, 0, (const uint8_t[]){0x75, 0x20}, 2},
+        {"dec E 64; jle", FAM_ARITH, 8, 0xFF, 1, 0, (const uint8_t[]){0x7E, 0x20}, 2},
+        {"dec E 16; jo", FAM_ARITH, 2, 0xFF, 1, 0, (const uint8_t[]){0x70, 0x20}, 2},
+        {"test E,G 16; js", FAM_LOGIC, 2, 0x85, 0xFF, 0, (const uint8_t[]){0x78, 0x20}, 2},
+        {"test E,G 32; jp", FAM_LOGIC, 4, 0x85, 0xFF, 0, (const uint8_t[]){0x7A, 0x20}, 2},
+        {"test E,I 64; jz", FAM_LOGIC, 8, 0xF7, 0, 4, (const uint8_t[]){0x74, 0x20}, 2},
+        {"cmp E,G 64; jl", FAM_ARITH, 8, 0x39, 0xFF, 0, (const uint8_t[]){0x7C, 0x20}, 2},
+        {"cmp E,G 16; jg", FAM_ARITH, 2, 0x39, 0xFF, 0, (const uint8_t[]){0x7F, 0x20}, 2},
+        {"sub E,I 32; jae", FAM_ARITH, 4, 0x81, 5, 4, (const uint8_t[]){0x73, 0x20}, 2},
+        {"sub E,G 64; jns", FAM_ARITH, 8, 0x29, 0xFF, 0, (const uint8_t[]){0x79, 0x20}, 2},
+        /* ROL/ROR keep SF ZF AF PF of a lazy producer (LF_ROT). */
+        {"add E,G 32; rol r11,1", FAM_ARITH, 4, 0x01, 0xFF, 0, (const uint8_t[]){0x49, 0xD1, 0xC3},
+         3},
+        {"sub E,G 16; ror r11,1", FAM_ARITH, 2, 0x29, 0xFF, 0, (const uint8_t[]){0x49, 0xD1, 0xCB},
+         3},
+        {"inc E 8; ror r11,1", FAM_ARITH, 1, 0xFE, 0, 0, (const uint8_t[]){0x49, 0xD1, 0xCB}, 3},
+        {"and E,G 64; rol r11,1", FAM_LOGIC, 8, 0x21, 0xFF, 0, (const uint8_t[]){0x49, 0xD1, 0xC3},
+         3},
+        {"adc E,G 16; rol r11w,1", FAM_ARITH, 2, 0x11, 0xFF, 0,
+         (const uint8_t[]){0x66, 0x41, 0xD1, 0xC3}, 4},
+        {"dec E 64; ror r11d,1", FAM_ARITH, 8, 0xFF, 1, 0, (const uint8_t[]){0x41, 0xD1, 0xCB}, 3},
     };
     for (unsigned k = 0; k < sizeof(p) / sizeof(p[0]); k++) {
         f = form_add(t, p[k].fam, p[k].size, "%s", p[k].name);
