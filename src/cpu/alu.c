@@ -270,13 +270,8 @@ static void grp3(struct cpu *c, const struct insn *i, unsigned s)
         return;
     }
     case 3: {
-        uint64_t la = 0, v;
-        if (i->flags & INSN_MEM) {
-            la = seg_linear(c, i->seg, insn_ea(c, i), s, ACC_WRITE);
-            v = lin_read(c, la, s);
-        } else {
-            v = rm_read(c, i, s);
-        }
+        uint64_t la;
+        uint64_t v = rmw_load(c, i, s, &la);
         struct flags_before before = flags_before(c);
         uint64_t r = alu_apply(c, ALU_SUB, s, 0, v);
         if (i->flags & INSN_MEM)
@@ -554,14 +549,8 @@ static void double_shift(struct cpu *c, const struct insn *i, bool left)
     unsigned s = i->opsize, bits = s * 8;
     unsigned count = (i->op & 1) ? (unsigned)c->gpr[R_CX] : (unsigned)i->imm;
     count &= s == 8 ? 63 : 31;
-    uint64_t la = 0;
-    uint64_t dst;
-    if (i->flags & INSN_MEM) {
-        la = seg_linear(c, i->seg, insn_ea(c, i), s, ACC_WRITE);
-        dst = lin_read(c, la, s);
-    } else {
-        dst = rm_read(c, i, s);
-    }
+    uint64_t la;
+    uint64_t dst = rmw_load(c, i, s, &la);
     if (count == 0) {
         if (i->flags & INSN_MEM)
             lin_write(c, la, s, dst);
@@ -698,13 +687,8 @@ void h_popcnt(struct cpu *c, const struct insn *i)
 
 static void xadd(struct cpu *c, const struct insn *i, unsigned s)
 {
-    uint64_t la = 0, dst;
-    if (i->flags & INSN_MEM) {
-        la = seg_linear(c, i->seg, insn_ea(c, i), s, ACC_WRITE);
-        dst = lin_read(c, la, s);
-    } else {
-        dst = rm_read(c, i, s);
-    }
+    uint64_t la;
+    uint64_t dst = rmw_load(c, i, s, &la);
     uint64_t src = greg_read(c, i, s);
     uint64_t sum = alu_compute(c, ALU_ADD, s, dst, src, false);
     if (i->flags & INSN_MEM) {
@@ -722,13 +706,8 @@ BYTE_AND_SIZED(h_xadd_Eb, h_xadd_Ev, xadd)
 
 static void cmpxchg(struct cpu *c, const struct insn *i, unsigned s)
 {
-    uint64_t la = 0, dst;
-    if (i->flags & INSN_MEM) {
-        la = seg_linear(c, i->seg, insn_ea(c, i), s, ACC_WRITE);
-        dst = lin_read(c, la, s);
-    } else {
-        dst = rm_read(c, i, s);
-    }
+    uint64_t la;
+    uint64_t dst = rmw_load(c, i, s, &la);
     uint64_t acc = s == 1 ? c->gpr[R_AX] & 0xFF : c->gpr[R_AX] & size_mask(s);
     if (acc == dst) {
         if (i->flags & INSN_MEM)

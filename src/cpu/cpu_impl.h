@@ -429,6 +429,19 @@ static inline __attribute__((always_inline)) void rm_write(struct cpu *c, const 
     }
     rm_write_mem(c, i, size, v);
 }
+
+/* The destination of a read-modify-write: in memory, its linear address is
+ * checked for writing before the value is read, and returned in *la for the
+ * store (rmw_store or lin_write); a register destination sets *la to 0. */
+static inline uint64_t rmw_load(struct cpu *c, const struct insn *i, unsigned size, uint64_t *la)
+{
+    if (i->flags & INSN_MEM) {
+        *la = seg_linear(c, i->seg, insn_ea(c, i), size, ACC_WRITE);
+        return lin_read(c, *la, size);
+    }
+    *la = 0;
+    return rm_read(c, i, size);
+}
 static inline uint64_t greg_read(const struct cpu *c, const struct insn *i, unsigned size)
 {
     return size == 1 ? reg8_read(c, i->reg, i->flags & INSN_REX) : reg_read(c, i->reg, size);
