@@ -89,6 +89,9 @@ asan-tests: $(ASAN_TEST_BINS) $(ASAN_SMMVM)
 	@# plug, eject and re-plug free and reuse CPU objects: run them under the sanitizers too
 	@$(MAKE) -s -C tests/hotplug O=$(abspath $(BUILD))/hotplug
 	@python3 tests/hotplug/run.py --emulator $(ASAN_SMMVM) --rom-dir $(abspath $(BUILD))/hotplug
+	@# seeded QMP fuzzing: the emulator must stay up, answer, and stay sanitizer-clean
+	@$(MAKE) -s firmware
+	@python3 tests/qmp/fuzz.py $(ASAN_SMMVM)
 
 rom-tests: $(BUILD)/smmvm roms
 	@tests/rom/run.sh $(BUILD)/smmvm
