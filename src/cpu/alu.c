@@ -63,6 +63,20 @@ void h_alu_EbGb(struct cpu *c, const struct insn *i)
     }
 #define ALU_RR_SIZES(name, op)                                                                     \
     ALU_RR_ONE(name, op, 16) ALU_RR_ONE(name, op, 32) ALU_RR_ONE(name, op, 64)
+/* The same without the flags, for a record whose flags the block overwrites
+ * before anything can see them (liveness.c). CMP has none: it becomes a NOP. */
+#define ALU_NF_ONE(name, op, bits)                                                                 \
+    void h_##name##_rr##bits##_nf(struct cpu *c, const struct insn *i)                             \
+    {                                                                                              \
+        reg_write(c, i->rm, bits / 8,                                                              \
+                  alu_compute(c, op, bits / 8, c->gpr[i->rm], c->gpr[i->reg], false));            \
+    }                                                                                              \
+    void h_##name##_ri##bits##_nf(struct cpu *c, const struct insn *i)                             \
+    {                                                                                              \
+        reg_write(c, i->rm, bits / 8, alu_compute(c, op, bits / 8, c->gpr[i->rm], i->imm, false)); \
+    }
+#define ALU_NF_SIZES(name, op)                                                                     \
+    ALU_NF_ONE(name, op, 16) ALU_NF_ONE(name, op, 32) ALU_NF_ONE(name, op, 64)
 ALU_RR_SIZES(add, ALU_ADD)
 ALU_RR_SIZES(or, ALU_OR)
 ALU_RR_SIZES(adc, ALU_ADC)
@@ -71,6 +85,13 @@ ALU_RR_SIZES(and, ALU_AND)
 ALU_RR_SIZES(sub, ALU_SUB)
 ALU_RR_SIZES(xor, ALU_XOR)
 ALU_RR_SIZES(cmp, ALU_CMP)
+ALU_NF_SIZES(add, ALU_ADD)
+ALU_NF_SIZES(or, ALU_OR)
+ALU_NF_SIZES(adc, ALU_ADC)
+ALU_NF_SIZES(sbb, ALU_SBB)
+ALU_NF_SIZES(and, ALU_AND)
+ALU_NF_SIZES(sub, ALU_SUB)
+ALU_NF_SIZES(xor, ALU_XOR)
 
 /* INC/DEC keep CF: it is captured into the lazy record. */
 static inline __attribute__((always_inline)) uint64_t inc_dec(struct cpu *c, unsigned size,
@@ -104,6 +125,18 @@ static inline __attribute__((always_inline)) uint64_t inc_dec(struct cpu *c, uns
     void h_neg_r##bits(struct cpu *c, const struct insn *i)                                        \
     {                                                                                              \
         reg_write(c, i->rm, bits / 8, alu_compute(c, ALU_SUB, bits / 8, 0, c->gpr[i->rm], true)); \
+    }                                                                                              \
+    void h_inc_r##bits##_nf(struct cpu *c, const struct insn *i)                                   \
+    {                                                                                              \
+        reg_write(c, i->rm, bits / 8, c->gpr[i->rm] + 1);                                          \
+    }                                                                                              \
+    void h_dec_r##bits##_nf(struct cpu *c, const struct insn *i)                                   \
+    {                                                                                              \
+        reg_write(c, i->rm, bits / 8, c->gpr[i->rm] - 1);                                          \
+    }                                                                                              \
+    void h_neg_r##bits##_nf(struct cpu *c, const struct insn *i)                                   \
+    {                                                                                              \
+        reg_write(c, i->rm, bits / 8, 0 - c->gpr[i->rm]);                                          \
     }                                                                                              \
     void h_not_r##bits(struct cpu *c, const struct insn *i)                                        \
     {                                                                                              \
@@ -391,6 +424,34 @@ void h_imul_GvEvI(struct cpu *c, const struct insn *i)
 
 /* ---- group 2: rotates and shifts ---- */
 
+/* The result of ROL, ROR, SHL, SHR or SAR (op = ModRM.reg) for a count already
+ * masked to 5 or 6 bits and not 0; the flags are shift_op()'s business. */
+static inline __attribute__((always_inline)) uint64_t shift_value(unsigned op, unsigned s,
+                                                                   uint64_t a, unsigned count)
+{
+    unsigned bits = s * 8;
+    uint64_t m = size_mask(s);
+    a &= m;
+    switch (op) {
+    case 0: {
+        unsigned n = count & (bits - 1); /* bits is a power of two */
+        return n ? ((a << n) | (a >> (bits - n))) & m : a;
+    }
+    case 1: {
+        unsigned n = count & (bits - 1);
+        return n ? ((a >> n) | (a << (bits - n))) & m : a;
+    }
+    case 5:
+        return count < 64 ? a >> count : 0;
+    case 7: {
+        int64_t sa = (int64_t)sext(a, s);
+        return (uint64_t)(sa >> (count >= bits ? bits - 1 : count)) & m;
+    }
+    default: /* SHL/SAL */
+        return count < 64 ? (a << count) & m : 0;
+    }
+}
+
 static inline __attribute__((always_inline)) uint64_t shift_op(struct cpu *c, unsigned op,
                                                                 unsigned s, uint64_t a,
                                                                 unsigned count)
@@ -405,19 +466,19 @@ static inline __attribute__((always_inline)) uint64_t shift_op(struct cpu *c, un
     if (op >= 4) { /* SHL SHR SAL SAR set every arithmetic flag: no need for the old ones */
         switch (op) {
         case 5:
-            r = count < 64 ? a >> count : 0;
+            r = shift_value(op, s, a, count);
             cf = count <= bits ? (a >> (count - 1)) & 1 : 0;
             of = (a >> (bits - 1)) & 1; /* defined for count 1; smmvm keeps it for all counts */
             break;
         case 7: {
             int64_t sa = (int64_t)sext(a, s);
-            r = (uint64_t)(sa >> (count >= bits ? bits - 1 : count)) & m;
+            r = shift_value(op, s, a, count);
             cf = (uint64_t)(sa >> (count >= bits ? bits - 1 : count - 1)) & 1;
             of = false;
             break;
         }
         default: /* SHL/SAL */
-            r = count < 64 ? (a << count) & m : 0;
+            r = shift_value(op, s, a, count);
             cf = count <= bits ? (count < 64 ? ((a << (count - 1)) >> (bits - 1)) & 1 : 0) : 0;
             of = ((r >> (bits - 1)) & 1) ^ cf;
             break;
@@ -429,13 +490,11 @@ static inline __attribute__((always_inline)) uint64_t shift_op(struct cpu *c, un
      * its result and width for SF ZF PF and fold its AF into an LF_ROT record,
      * so nothing is evaluated here. */
     if (op < 2) {
-        unsigned n = count & (bits - 1); /* bits is a power of two */
+        r = shift_value(op, s, a, count);
         if (op == 0) {
-            r = n ? ((a << n) | (a >> (bits - n))) & m : a;
             cf = r & 1;
             of = ((r >> (bits - 1)) & 1) ^ cf;
         } else {
-            r = n ? ((a >> n) | (a << (bits - n))) & m : a;
             cf = (r >> (bits - 1)) & 1;
             of = cf ^ ((r >> (bits - 2)) & 1);
         }
@@ -534,8 +593,16 @@ void h_shift_reg_imm(struct cpu *c, const struct insn *i)
     {                                                                                              \
         reg_write(c, i->rm, bits / 8, shift_op(c, op, bits / 8, c->gpr[i->rm], (unsigned)i->imm)); \
     }
+/* Without the flags (liveness.c only converts counts that are not 0 once masked). */
+#define SHIFT_NF_ONE(name, op, bits)                                                               \
+    void h_##name##_ri##bits##_nf(struct cpu *c, const struct insn *i)                             \
+    {                                                                                              \
+        unsigned count = (unsigned)i->imm & (bits == 64 ? 63 : 31);                                \
+        reg_write(c, i->rm, bits / 8, shift_value(op, bits / 8, c->gpr[i->rm], count));            \
+    }
 #define SHIFT_RI_SIZES(name, op)                                                                   \
-    SHIFT_RI_ONE(name, op, 16) SHIFT_RI_ONE(name, op, 32) SHIFT_RI_ONE(name, op, 64)
+    SHIFT_RI_ONE(name, op, 16) SHIFT_RI_ONE(name, op, 32) SHIFT_RI_ONE(name, op, 64)               \
+    SHIFT_NF_ONE(name, op, 16) SHIFT_NF_ONE(name, op, 32) SHIFT_NF_ONE(name, op, 64)
 SHIFT_RI_SIZES(rol, 0)
 SHIFT_RI_SIZES(ror, 1)
 SHIFT_RI_SIZES(shl, 4)
@@ -875,3 +942,9 @@ void h_salc(struct cpu *c, const struct insn *i)
     (void)i;
     set_al(c, get_cf(c) ? 0xFF : 0x00);
 }
+
+REG_ONLY_HANDLERS(THREADED_REG, 16)
+REG_ONLY_HANDLERS(THREADED_REG, 32)
+REG_ONLY_HANDLERS(THREADED_REG, 64)
+
+ALU_THREADED(THREADED_CALL)

@@ -425,6 +425,11 @@ struct block *block_lookup(struct cpu *c)
         pos = b->run_start[b->n_runs - 1];
     }
     unfold_last(b);
+    block_drop_dead_flags(b);
+    for (unsigned k = 0; k + 1 < b->n; k++)
+        b->insn[k].run = threaded_entry(b->insn[k].fn);
+    if (b->n)
+        b->insn[b->n - 1].run = t_block_end;
     b->host = host;
     b->page = host - start;
     b->code_bits = c->code_bits;

@@ -10,7 +10,8 @@
  * another or beyond CS.limit. A DEC/CMP/SUB/TEST + Jcc pair fused into one
  * record takes every condition as the two instructions run apart do, splits
  * when the budget ends between them, and a #GP from its target reports the
- * Jcc (cpu.md §5.2).
+ * Jcc (cpu.md §5.2). Flags a block drops as dead (liveness.c) are exact
+ * wherever a run can stop: at a fault, and where a budget ends.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -51,6 +52,74 @@ static void test_fault_mid_block_reports_its_rip_and_count(void **state)
     /* two INCs retired before the fault, then the handler's HLT */
     assert_int_equal(c->icount - before, 3);
     bare_free(b);
+}
+
+/* SUB's flags are dead (ADD overwrites them) and it runs without them
+ * (liveness.c); ADD's are live because the MOV after it may fault, and the
+ * #GP frame holds them. */
+static void test_flags_are_exact_at_a_fault_after_dead_flags(void **state)
+{
+    (void)state;
+    struct bare *b = make32();
+    struct cpu *c = &b->cpu;
+    /* sub eax, ebx; add ecx, edx; mov esi, [0x10000] (beyond DS.limit: #GP);
+     * xor esi, esi (would make ADD's flags dead if the MOV could not fault); hlt */
+    bare_code(b, BARE_CODE, "29 D8 01 D1 8B 35 00 00 01 00 31 F6 F4");
+    c->seg[SEG_DS].limit = 0xFFFF;
+    seg_refresh(c);
+    c->gpr[R_AX] = 5;
+    c->gpr[R_BX] = 7;
+    c->gpr[R_CX] = 0x7FFFFFFF;
+    c->gpr[R_DX] = 1;
+    start_at(b, BARE_CODE);
+    cpu_run(c, 100);
+    assert_int_equal(bare_vector(b), EXC_GP);
+    assert_int_equal(c->gpr[R_AX], 0xFFFFFFFE); /* the result without the flags */
+    assert_int_equal(c->gpr[R_CX], 0x80000000);
+    assert_int_equal(bare_peek32(b, c->gpr[R_SP] + 4), BARE_CODE + 4);
+    /* ADD 0x7FFFFFFF + 1: OF SF AF PF */
+    assert_int_equal(bare_peek32(b, c->gpr[R_SP] + 12) & FLAGS_ARITH,
+                     FLAG_OF | FLAG_SF | FLAG_AF | FLAG_PF);
+    bare_free(b);
+}
+
+/* A budget that ends inside a block sees every instruction's own flags,
+ * although the block run whole drops the dead ones. */
+static void test_budget_ending_inside_a_block_sees_dead_flags(void **state)
+{
+    (void)state;
+    static const uint32_t after[3] = {
+        FLAG_CF | FLAG_SF | FLAG_AF,           /* sub: 5 - 7 = 0xFFFFFFFE */
+        FLAG_OF | FLAG_SF | FLAG_AF | FLAG_PF, /* add: 0x7FFFFFFF + 1 */
+        FLAG_ZF | FLAG_PF,                     /* xor esi, esi */
+    };
+    for (unsigned whole = 0; whole < 2; whole++) {
+        struct bare *b = make32();
+        struct cpu *c = &b->cpu;
+        /* sub eax, ebx; add ecx, edx; xor esi, esi; hlt */
+        bare_code(b, BARE_CODE, "29 D8 01 D1 31 F6 F4");
+        c->gpr[R_AX] = 5;
+        c->gpr[R_BX] = 7;
+        c->gpr[R_CX] = 0x7FFFFFFF;
+        c->gpr[R_DX] = 1;
+        c->gpr[R_SI] = 9;
+        start_at(b, BARE_CODE);
+        if (whole) { /* decode and run the block whole first, then again in steps */
+            cpu_run(c, 100);
+            assert_int_equal(cpu_get_rflags(c) & FLAGS_ARITH, after[2]);
+            c->gpr[R_AX] = 5;
+            c->gpr[R_CX] = 0x7FFFFFFF;
+            start_at(b, BARE_CODE);
+        }
+        for (unsigned k = 0; k < 3; k++) {
+            assert_int_equal(cpu_run(c, 1), 1);
+            assert_int_equal(c->rip, BARE_CODE + 2 * (k + 1));
+            assert_int_equal(cpu_get_rflags(c) & FLAGS_ARITH, after[k]);
+        }
+        assert_int_equal(c->gpr[R_AX], 0xFFFFFFFE);
+        assert_int_equal(c->gpr[R_SI], 0);
+        bare_free(b);
+    }
 }
 
 static void test_folded_jmp_beyond_cs_limit_faults_at_the_jmp(void **state)
@@ -402,6 +471,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fault_mid_block_reports_its_rip_and_count),
+        cmocka_unit_test(test_flags_are_exact_at_a_fault_after_dead_flags),
+        cmocka_unit_test(test_budget_ending_inside_a_block_sees_dead_flags),
         cmocka_unit_test(test_folded_jmp_beyond_cs_limit_faults_at_the_jmp),
         cmocka_unit_test(test_folded_jmp_that_wraps_ip_leaves_the_block),
         cmocka_unit_test(test_budget_ending_after_a_folded_call_resumes_at_the_target),

@@ -574,3 +574,5 @@ void h_sysret(struct cpu *c, const struct insn *i)
     c->next_rip = target;
     c->block_exit = true;
 }
+
+BRANCH_THREADED(THREADED_MEM)

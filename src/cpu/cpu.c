@@ -5,7 +5,7 @@
  */
 #include <stdlib.h>
 
-#include "cpu/cpu_impl.h"
+#include "cpu/handlers.h"
 #include "mem/memory.h"
 
 void cpu_init(struct cpu *c, unsigned index, struct block_cache *blocks,
@@ -221,6 +221,37 @@ void cpu_sync_rip_slow(struct cpu *c)
     c->icount = c->blk_icount + (uint64_t)(i - c->blk_first);
 }
 
+/* The threaded entry of a handler that may fault, call a device or end the
+ * block early: RIP must be recoverable (cur_insn), and the chain stops when
+ * it asks to. */
+void t_generic(struct cpu *c, const struct insn *i)
+{
+    c->cur_insn = i;
+    i->fn(c, i);
+    if (unlikely(c->block_exit))
+        return;
+    NEXT_RECORD(c, i);
+}
+
+void t_block_end(struct cpu *c, const struct insn *i)
+{
+    (void)i;
+    c->cur_insn = NULL;
+}
+
+insn_fn threaded_entry(insn_fn fn)
+{
+#define THREADED_PAIR(name) {name, t_##name},
+    static const struct {
+        insn_fn fn, run;
+    } pairs[] = {THREADED_LIST(THREADED_PAIR)};
+#undef THREADED_PAIR
+    for (unsigned k = 0; k < ARRAY_SIZE(pairs); k++)
+        if (pairs[k].fn == fn)
+            return pairs[k].run;
+    return t_generic;
+}
+
 /* Runs decoded blocks until the quantum ends. Returns at block boundaries only. */
 /* Kept out of line: inlined next to setjmp() the compiler keeps its locals in memory. */
 __attribute__((noinline)) static void run_blocks(struct cpu *c, uint64_t end)
@@ -241,7 +272,11 @@ __attribute__((noinline)) static void run_blocks(struct cpu *c, uint64_t end)
             b = block_next(c, prev);
         unsigned n = b->n;
         uint64_t left = end - c->icount;
+        /* A run that stops inside the block needs every record's flags
+         * (liveness.c): it may be observed there. */
+        bool exact = false;
         if (unlikely(n + b->fused_last > left || shadow || tf)) {
+            exact = true;
             if (n > left)
                 n = (unsigned)left;
             if (shadow || tf)
@@ -269,11 +304,17 @@ __attribute__((noinline)) static void run_blocks(struct cpu *c, uint64_t end)
         c->blk_rip = rip;
         if (i < last) {
             c->blk_icount = c->icount;
-            do {
-                c->cur_insn = i;
-                i->fn(c, i);
-                i++;
-            } while (i < last && !c->block_exit);
+            if (likely(!exact)) {
+                /* The whole chain up to the last record (t_block_end). */
+                insns->run(c, insns);
+                i = c->block_exit ? c->cur_insn + 1 : last;
+            } else {
+                do {
+                    c->cur_insn = i;
+                    insn_exact_handler(i)(c, i);
+                    i++;
+                } while (i < last && !c->block_exit);
+            }
             c->cur_insn = NULL;
             /* (not +=: cpu_sync_rip() may have stored an exact icount meanwhile) */
             c->icount = c->blk_icount + (uint64_t)(i - insns);
@@ -290,7 +331,7 @@ __attribute__((noinline)) static void run_blocks(struct cpu *c, uint64_t end)
             c->rip = rip;
             uint64_t next = rip + i->len;
             c->next_rip = wrap32 ? (uint32_t)next : next;
-            i->fn(c, i);
+            (exact ? insn_exact_handler(i) : i->fn)(c, i);
             rip = c->next_rip;
             c->icount++;
         }

@@ -18,6 +18,7 @@ typedef void (*insn_fn)(struct cpu *c, const struct insn *i);
  * and the code size; everything else is checked at execution. */
 struct insn {
     insn_fn fn;
+    insn_fn run;    /* threaded entry (handlers.h): fn, then the next record's run */
     uint64_t imm;   /* first immediate, sign- or zero-extended as the form wants */
     int32_t disp;
     uint16_t imm2;  /* far pointer selector; ENTER nesting level */
@@ -33,6 +34,7 @@ struct insn {
     uint8_t opsize; /* 2, 4, 8 bytes (the 'v' size); byte forms are separate handlers */
     uint8_t addrsize; /* 2, 4, 8 */
     uint8_t flags;
+    uint8_t exact;  /* 0, or 1 + liveness.c's index of the handler that sets the flags fn drops */
 };
 
 #define REG_NONE 0xFF
@@ -347,6 +349,19 @@ static inline uint64_t tlb_tag(const struct cpu *c, uint64_t la)
     return (la & ~0xFFFull) | c->tlb.epoch;
 }
 
+/* The host address of `size` bytes at `la` if the TLB grants the access
+ * without the slow path (a hit, inside one page), else NULL. The TLB holds
+ * canonical pages only, so a non-canonical address always misses: fast paths
+ * built on this need no canonical check of their own. */
+static inline uint8_t *tlb_host(const struct cpu *c, uint64_t la, unsigned size, bool write)
+{
+    const struct tlb_entry *e = &c->tlb.entry[c->data_class][(la >> 12) & (TLB_SIZE - 1)];
+    uint64_t tag = write ? e->tag_write : e->tag_read;
+    if (likely(tag == tlb_tag(c, la) && (la & 0xFFF) <= 0x1000u - size))
+        return (uint8_t *)(uintptr_t)(la + e->addend);
+    return NULL;
+}
+
 /* Linear-address loads and stores: TLB hit = host access, nothing else. */
 static inline uint64_t lin_read(struct cpu *c, uint64_t la, unsigned size)
 {
@@ -597,6 +612,13 @@ static inline struct block *block_chained(const struct cpu *c, const struct bloc
 
 /* The single-instruction block at CS:RIP, never fused or cached (block.c). */
 struct block *block_single(struct cpu *c);
+
+/* ---- dead-flag elimination (liveness.c) ---- */
+/* Gives every record of a decoded block whose flags the block overwrites
+ * unseen the handler without them. */
+void block_drop_dead_flags(struct block *b);
+/* The handler that leaves RFLAGS exact: for a run that stops inside a block. */
+insn_fn insn_exact_handler(const struct insn *i);
 
 /* ---- decode (decode.c, fused.c) ---- */
 /* The handler doing `first` (a register-form handler) and a following Jcc as

@@ -557,3 +557,51 @@ void h_bound(struct cpu *c, const struct insn *i)
     if (v < lo || v > hi)
         cpu_fault_noerr(c, EXC_BR);
 }
+
+DATA_THREADED(THREADED_MEM)
+
+/* Threaded 64-bit MOV forms: a TLB hit inline (non-canonical addresses miss),
+ * anything else through the plain handler (mem_forms.c does the same). */
+#define MOV64_THREADED(suffix, indexed)                                                            \
+    void t_h_mov_load64_##suffix(struct cpu *c, const struct insn *i)                              \
+    {                                                                                              \
+        const uint8_t *p = tlb_host(c, ea64(c, i, indexed), 8, false);                             \
+        if (unlikely(!p)) {                                                                        \
+            t_generic(c, i);                                                                       \
+            return;                                                                                \
+        }                                                                                          \
+        c->gpr[i->reg] = load_host(p, 8);                                                          \
+        NEXT_RECORD(c, i);                                                                         \
+    }                                                                                              \
+    void t_h_mov_load32_##suffix(struct cpu *c, const struct insn *i)                              \
+    {                                                                                              \
+        const uint8_t *p = tlb_host(c, ea64(c, i, indexed), 4, false);                             \
+        if (unlikely(!p)) {                                                                        \
+            t_generic(c, i);                                                                       \
+            return;                                                                                \
+        }                                                                                          \
+        c->gpr[i->reg] = (uint32_t)load_host(p, 4);                                                \
+        NEXT_RECORD(c, i);                                                                         \
+    }                                                                                              \
+    void t_h_mov_store64_##suffix(struct cpu *c, const struct insn *i)                             \
+    {                                                                                              \
+        uint8_t *p = tlb_host(c, ea64(c, i, indexed), 8, true);                                    \
+        if (unlikely(!p)) {                                                                        \
+            t_generic(c, i);                                                                       \
+            return;                                                                                \
+        }                                                                                          \
+        store_host(p, 8, c->gpr[i->reg]);                                                          \
+        NEXT_RECORD(c, i);                                                                         \
+    }                                                                                              \
+    void t_h_mov_store32_##suffix(struct cpu *c, const struct insn *i)                             \
+    {                                                                                              \
+        uint8_t *p = tlb_host(c, ea64(c, i, indexed), 4, true);                                    \
+        if (unlikely(!p)) {                                                                        \
+            t_generic(c, i);                                                                       \
+            return;                                                                                \
+        }                                                                                          \
+        store_host(p, 4, c->gpr[i->reg]);                                                          \
+        NEXT_RECORD(c, i);                                                                         \
+    }
+MOV64_THREADED(bd, false)
+MOV64_THREADED(bisd, true)

@@ -10,15 +10,25 @@
 #define HANDLER(name) void name(struct cpu *c, const struct insn *i);
 /* Decode-time specialisations of register forms, one per operand size (alu.c):
  * rr = rm op reg, ri = rm op imm; the result goes to the rm register. */
-#define SIZED_REG_HANDLERS(X, n)                                                                   \
+#define SIZED_REG_HANDLERS(X, n) REG_ONLY_HANDLERS(X, n)                                          \
+    ALU_MEM_HANDLERS(X, add, n) ALU_MEM_HANDLERS(X, or, n) ALU_MEM_HANDLERS(X, adc, n)             \
+    ALU_MEM_HANDLERS(X, sbb, n) ALU_MEM_HANDLERS(X, and, n) ALU_MEM_HANDLERS(X, sub, n)            \
+    ALU_MEM_HANDLERS(X, xor, n) ALU_MEM_HANDLERS(X, cmp, n) FUSED_HANDLERS(X, n)
+/* Register-only forms (alu.c): they cannot fault, call a device or leave a block. */
+#define REG_ONLY_HANDLERS(X, n)                                                                    \
     X(h_add_rr##n) X(h_or_rr##n) X(h_adc_rr##n) X(h_sbb_rr##n) X(h_and_rr##n) X(h_sub_rr##n)       \
     X(h_xor_rr##n) X(h_cmp_rr##n) X(h_add_ri##n) X(h_or_ri##n) X(h_adc_ri##n) X(h_sbb_ri##n)       \
     X(h_and_ri##n) X(h_sub_ri##n) X(h_xor_ri##n) X(h_cmp_ri##n) X(h_test_rr##n) X(h_test_ri##n)    \
     X(h_inc_r##n) X(h_dec_r##n) X(h_neg_r##n) X(h_not_r##n) X(h_mov_rr##n) X(h_mov_ri##n)          \
-    X(h_rol_ri##n) X(h_ror_ri##n) X(h_shl_ri##n) X(h_shr_ri##n) X(h_sar_ri##n)                    \
-    ALU_MEM_HANDLERS(X, add, n) ALU_MEM_HANDLERS(X, or, n) ALU_MEM_HANDLERS(X, adc, n)             \
-    ALU_MEM_HANDLERS(X, sbb, n) ALU_MEM_HANDLERS(X, and, n) ALU_MEM_HANDLERS(X, sub, n)            \
-    ALU_MEM_HANDLERS(X, xor, n) ALU_MEM_HANDLERS(X, cmp, n) FUSED_HANDLERS(X, n)
+    X(h_rol_ri##n) X(h_ror_ri##n) X(h_shl_ri##n) X(h_shr_ri##n) X(h_sar_ri##n) NF_HANDLERS(X, n)
+/* The register forms without their flags, for records whose flags are dead (liveness.c). */
+#define NF_HANDLERS(X, n)                                                                          \
+    X(h_add_rr##n##_nf) X(h_or_rr##n##_nf) X(h_adc_rr##n##_nf) X(h_sbb_rr##n##_nf)               \
+    X(h_and_rr##n##_nf) X(h_sub_rr##n##_nf) X(h_xor_rr##n##_nf) X(h_add_ri##n##_nf)              \
+    X(h_or_ri##n##_nf) X(h_adc_ri##n##_nf) X(h_sbb_ri##n##_nf) X(h_and_ri##n##_nf)               \
+    X(h_sub_ri##n##_nf) X(h_xor_ri##n##_nf) X(h_inc_r##n##_nf) X(h_dec_r##n##_nf)                \
+    X(h_neg_r##n##_nf) X(h_rol_ri##n##_nf) X(h_ror_ri##n##_nf) X(h_shl_ri##n##_nf)               \
+    X(h_shr_ri##n##_nf) X(h_sar_ri##n##_nf)
 /* Register compare or arithmetic + Jcc fused into one record (fused.c). */
 #define FUSED_HANDLERS(X, n)                                                                       \
     X(h_dec_jcc##n) X(h_cmp_rr_jcc##n) X(h_cmp_ri_jcc##n) X(h_sub_rr_jcc##n) X(h_sub_ri_jcc##n)   \
@@ -64,5 +74,75 @@
 
 HANDLER_LIST(HANDLER)
 #undef HANDLER
+
+/* Threaded entries (cpu.md §5.3): a record's `run` executes it and jumps
+ * straight into the next record's `run`; the last record of a block has
+ * t_block_end, which returns to the run loop. */
+#define THREADED_LIST(X)                                                                           \
+    REG_ONLY_HANDLERS(X, 16) REG_ONLY_HANDLERS(X, 32) REG_ONLY_HANDLERS(X, 64)                    \
+    ALU_THREADED(X) MEM_FORMS_THREADED(X) DATA_THREADED(X) MOV64_THREADED_LIST(X) BRANCH_THREADED(X)
+/* Handlers that may fault or stop the block, with their own threaded entry
+ * (THREADED_MEM) in the file that defines them; the rest go through t_generic. */
+#define ALU_THREADED(X)                                                                            \
+    X(h_alu_EbGb) X(h_alu_EvGv) X(h_alu_GbEb) X(h_alu_GvEv) X(h_alu_ALIb) X(h_alu_AXIz)           \
+    X(h_grp1_EbIb) X(h_grp1_EvI) X(h_test_EbGb) X(h_test_EvGv) X(h_test_ALIb) X(h_test_AXIz)      \
+    X(h_inc_r) X(h_dec_r) X(h_grp3_Eb) X(h_grp3_Ev) X(h_grp4_Eb) X(h_grp2_Eb) X(h_grp2_Ev)        \
+    X(h_imul_GvEv) X(h_imul_GvEvI) X(h_shift_reg_imm) X(h_bt_EvGv) X(h_grp8_EvIb) X(h_xadd_Ev)   \
+    X(h_cmpxchg_Ev)
+#define MEM_FORMS_SIZED(X, n)                                                                      \
+    ALU_MEM_HANDLERS(X, add, n) ALU_MEM_HANDLERS(X, or, n) ALU_MEM_HANDLERS(X, adc, n)             \
+    ALU_MEM_HANDLERS(X, sbb, n) ALU_MEM_HANDLERS(X, and, n) ALU_MEM_HANDLERS(X, sub, n)            \
+    ALU_MEM_HANDLERS(X, xor, n) ALU_MEM_HANDLERS(X, cmp, n)
+#define MEM_FORMS_THREADED(X)                                                                      \
+    MEM_FORMS_SIZED(X, 16) MEM_FORMS_SIZED(X, 32) MEM_FORMS_SIZED(X, 64) MOV_LEGACY_HANDLERS(X)
+#define DATA_THREADED(X)                                                                           \
+    X(h_mov_EbGb) X(h_mov_EvGv) X(h_mov_GbEb) X(h_mov_GvEv) X(h_mov_rb_Ib) X(h_mov_r_Iv)          \
+    X(h_mov_EbIb) X(h_mov_EvIz) X(h_mov_AL_Ob) X(h_mov_AX_Ov) X(h_mov_Ob_AL) X(h_mov_Ov_AX)       \
+    X(h_lea) X(h_xchg_EvGv) X(h_movzx_b) X(h_movzx_w) X(h_movsx_b) X(h_movsx_w) X(h_movsxd)       \
+    X(h_cmov) X(h_setcc) X(h_bswap) X(h_cbw) X(h_cwd) X(h_push_r) X(h_pop_r) X(h_push_imm)        \
+    X(h_pushf) X(h_leave) X(h_clc) X(h_stc) X(h_cld) X(h_std) X(h_nop)
+#define MOV64_THREADED_LIST(X)                                                                     \
+    X(h_mov_load64_bd) X(h_mov_load32_bd) X(h_mov_store64_bd) X(h_mov_store32_bd)                 \
+    X(h_mov_load64_bisd) X(h_mov_load32_bisd) X(h_mov_store64_bisd) X(h_mov_store32_bisd)
+#define BRANCH_THREADED(X) X(h_jmp_folded) X(h_call_folded) X(h_ret_folded)
+#define THREADED_DECL(name) void t_##name(struct cpu *c, const struct insn *i);
+THREADED_LIST(THREADED_DECL)
+#undef THREADED_DECL
+void t_generic(struct cpu *c, const struct insn *i);
+void t_block_end(struct cpu *c, const struct insn *i);
+/* The threaded entry for a record running `fn` in the middle of a block. */
+insn_fn threaded_entry(insn_fn fn);
+
+/* Into the next record, as a tail call: a jump, not a call, at -O2. */
+#define NEXT_RECORD(c, i) ((i) + 1)->run((c), (i) + 1)
+/* The threaded entry of a handler that may fault (the run loop recovers RIP
+ * from cur_insn), call a device or end the block early. */
+#define THREADED_MEM(name)                                                                         \
+    __attribute__((flatten)) void t_##name(struct cpu *c, const struct insn *i)                    \
+    {                                                                                              \
+        c->cur_insn = i;                                                                           \
+        name(c, i);                                                                                \
+        if (unlikely(c->block_exit))                                                               \
+            return;                                                                                \
+        NEXT_RECORD(c, i);                                                                         \
+    }
+/* The same for a big generic handler: called, not inlined (flatten would copy
+ * every helper it uses into the entry). */
+#define THREADED_CALL(name)                                                                        \
+    void t_##name(struct cpu *c, const struct insn *i)                                             \
+    {                                                                                              \
+        c->cur_insn = i;                                                                           \
+        name(c, i);                                                                                \
+        if (unlikely(c->block_exit))                                                               \
+            return;                                                                                \
+        NEXT_RECORD(c, i);                                                                         \
+    }
+/* A register-only handler's threaded entry: it needs no RIP and cannot stop the block. */
+#define THREADED_REG(name)                                                                         \
+    __attribute__((flatten)) void t_##name(struct cpu *c, const struct insn *i)                    \
+    {                                                                                              \
+        name(c, i);                                                                                \
+        NEXT_RECORD(c, i);                                                                         \
+    }
 
 #endif

@@ -94,3 +94,110 @@ MOV_LEGACY_ONE(16, 16)
 MOV_LEGACY_ONE(16, 32)
 MOV_LEGACY_ONE(32, 16)
 MOV_LEGACY_ONE(32, 32)
+
+/* ---- threaded entries: the TLB-hit path inline, everything else (segment
+ * checks that fail, misses, MMIO, code pages) through the plain handler. A
+ * hit never reaches a device or decoded code, so it cannot stop the block. */
+
+/* Linear address of the memory operand if the segment checks pass at once. */
+static inline __attribute__((always_inline)) bool la_fast(const struct cpu *c,
+                                                          const struct insn *i, unsigned size,
+                                                          bool write, uint64_t *la)
+{
+    uint64_t off = insn_ea(c, i);
+    if (c->code_bits == 64) { /* canonical or not: tlb_host() misses for the latter */
+        *la = off + (i->seg >= SEG_FS ? c->seg[i->seg].base : 0);
+        return true;
+    }
+    const struct segment *sg = &c->seg[i->seg];
+    *la = (uint32_t)(sg->base + off);
+    return ((c->seg_usable[write] >> i->seg) & 1) && off + size - 1 <= sg->limit &&
+           off + size - 1 >= off;
+}
+
+#define ALU_MEM_THREADED_ONE(name, op, bits)                                                       \
+    void t_h_##name##_mr##bits(struct cpu *c, const struct insn *i)                                \
+    {                                                                                              \
+        uint64_t la;                                                                               \
+        uint8_t *p;                                                                                \
+        if (unlikely(!la_fast(c, i, bits / 8, op != ALU_CMP, &la) ||                               \
+                     !(p = tlb_host(c, la, bits / 8, op != ALU_CMP)))) {                          \
+            t_generic(c, i);                                                                       \
+            return;                                                                                \
+        }                                                                                          \
+        uint64_t r = alu_compute(c, op, bits / 8, load_host(p, bits / 8), c->gpr[i->reg], true);  \
+        if (op != ALU_CMP)                                                                         \
+            store_host(p, bits / 8, r);                                                            \
+        NEXT_RECORD(c, i);                                                                         \
+    }                                                                                              \
+    void t_h_##name##_mi##bits(struct cpu *c, const struct insn *i)                                \
+    {                                                                                              \
+        uint64_t la;                                                                               \
+        uint8_t *p;                                                                                \
+        if (unlikely(!la_fast(c, i, bits / 8, op != ALU_CMP, &la) ||                               \
+                     !(p = tlb_host(c, la, bits / 8, op != ALU_CMP)))) {                          \
+            t_generic(c, i);                                                                       \
+            return;                                                                                \
+        }                                                                                          \
+        uint64_t r = alu_compute(c, op, bits / 8, load_host(p, bits / 8), i->imm, true);          \
+        if (op != ALU_CMP)                                                                         \
+            store_host(p, bits / 8, r);                                                            \
+        NEXT_RECORD(c, i);                                                                         \
+    }                                                                                              \
+    void t_h_##name##_rm##bits(struct cpu *c, const struct insn *i)                                \
+    {                                                                                              \
+        uint64_t la;                                                                               \
+        uint8_t *p;                                                                                \
+        if (unlikely(!la_fast(c, i, bits / 8, false, &la) ||                                       \
+                     !(p = tlb_host(c, la, bits / 8, false)))) {                                   \
+            t_generic(c, i);                                                                       \
+            return;                                                                                \
+        }                                                                                          \
+        uint64_t r = alu_compute(c, op, bits / 8, c->gpr[i->reg], load_host(p, bits / 8), true);  \
+        if (op != ALU_CMP)                                                                         \
+            reg_write(c, i->reg, bits / 8, r);                                                     \
+        NEXT_RECORD(c, i);                                                                         \
+    }
+#define ALU_MEM_THREADED_SIZES(name, op)                                                           \
+    ALU_MEM_THREADED_ONE(name, op, 16) ALU_MEM_THREADED_ONE(name, op, 32)                          \
+    ALU_MEM_THREADED_ONE(name, op, 64)
+ALU_MEM_THREADED_SIZES(add, ALU_ADD)
+ALU_MEM_THREADED_SIZES(or, ALU_OR)
+ALU_MEM_THREADED_SIZES(adc, ALU_ADC)
+ALU_MEM_THREADED_SIZES(sbb, ALU_SBB)
+ALU_MEM_THREADED_SIZES(and, ALU_AND)
+ALU_MEM_THREADED_SIZES(sub, ALU_SUB)
+ALU_MEM_THREADED_SIZES(xor, ALU_XOR)
+ALU_MEM_THREADED_SIZES(cmp, ALU_CMP)
+
+#define MOV_LEGACY_THREADED_ONE(bits, abits)                                                       \
+    void t_h_mov_load##bits##_a##abits(struct cpu *c, const struct insn *i)                        \
+    {                                                                                              \
+        uint64_t off = ea_legacy(c, i, abits / 8);                                                 \
+        const struct segment *sg = &c->seg[i->seg];                                                \
+        uint8_t *p;                                                                                \
+        if (unlikely(!((c->seg_usable[0] >> i->seg) & 1) || off + bits / 8 - 1 > sg->limit ||      \
+                     !(p = tlb_host(c, (uint32_t)(sg->base + off), bits / 8, false)))) {           \
+            t_generic(c, i);                                                                       \
+            return;                                                                                \
+        }                                                                                          \
+        reg_write(c, i->reg, bits / 8, load_host(p, bits / 8));                                    \
+        NEXT_RECORD(c, i);                                                                         \
+    }                                                                                              \
+    void t_h_mov_store##bits##_a##abits(struct cpu *c, const struct insn *i)                       \
+    {                                                                                              \
+        uint64_t off = ea_legacy(c, i, abits / 8);                                                 \
+        const struct segment *sg = &c->seg[i->seg];                                                \
+        uint8_t *p;                                                                                \
+        if (unlikely(!((c->seg_usable[1] >> i->seg) & 1) || off + bits / 8 - 1 > sg->limit ||      \
+                     !(p = tlb_host(c, (uint32_t)(sg->base + off), bits / 8, true)))) {            \
+            t_generic(c, i);                                                                       \
+            return;                                                                                \
+        }                                                                                          \
+        store_host(p, bits / 8, c->gpr[i->reg]);                                                   \
+        NEXT_RECORD(c, i);                                                                         \
+    }
+MOV_LEGACY_THREADED_ONE(16, 16)
+MOV_LEGACY_THREADED_ONE(16, 32)
+MOV_LEGACY_THREADED_ONE(32, 16)
+MOV_LEGACY_THREADED_ONE(32, 32)

@@ -31,7 +31,10 @@ struct tlb_entry *tlb_fill(struct cpu *c, uint64_t la, enum access acc, bool use
     e->block_offset = page.block_offset;
     e->tag_read = e->tag_write = e->tag_exec = 0;
     e->host_writable = page.writable;
-    if (page.host) {
+    /* Only canonical pages are cached (tlb_host() relies on it); a system
+     * access through a non-canonical table base goes the slow way each time. */
+    bool canonical = !c->long_mode || (uint64_t)((int64_t)(la << 16) >> 16) == la;
+    if (page.host && canonical) {
         e->addend = (uintptr_t)page.host - (uintptr_t)(la & ~0xFFFull);
         e->tag_read = tag;
         if (exec_ok)
