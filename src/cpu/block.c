@@ -428,8 +428,15 @@ struct block *block_lookup(struct cpu *c)
     block_drop_dead_flags(b);
     for (unsigned k = 0; k + 1 < b->n; k++)
         b->insn[k].run = threaded_entry(b->insn[k].fn);
-    if (b->n)
+    if (b->n) {
+        const struct insn *last = &b->insn[b->n - 1];
         b->insn[b->n - 1].run = t_block_end;
+        /* A near direct branch changes RIP only: if it lands on the block's
+         * start, the run loop may run the block again without a lookup. */
+        b->self_loop = b->fused_last || last->fn == h_jcc_rel || last->fn == h_jmp_rel ||
+                       last->fn == h_loop || last->fn == h_loope || last->fn == h_loopne ||
+                       last->fn == h_jcxz;
+    }
     b->host = host;
     b->page = host - start;
     b->code_bits = c->code_bits;

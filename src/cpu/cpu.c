@@ -252,6 +252,119 @@ insn_fn threaded_entry(insn_fn fn)
     return t_generic;
 }
 
+/* Runs block b whole (no TF, no interrupt shadow, its instructions fit in
+ * the budget): the threaded chain up to its last record, then the last record
+ * with exact RIP. While the block is its own successor (a loop that fits in
+ * one block) and nothing needs the run loop, it runs again at once. Returns
+ * whether the last run reached the block's end, so its successor may be
+ * chained. */
+static inline bool run_whole(struct cpu *c, struct block *b, uint64_t end)
+{
+    const struct insn *insns = b->insn, *last = insns + b->n - 1;
+    bool wrap32 = c->code_bits != 64;
+    uint64_t start = c->rip;
+    uint32_t key = block_link_key(c);
+    c->cur_block = b;
+    c->blk_first = insns;
+    for (;;) {
+        c->block_exit = false;
+        uint64_t rip = c->rip;
+        c->blk_rip = rip;
+        if (last != insns) {
+            /* Every record but the last runs with RIP and icount implicit:
+             * cpu_sync_rip() recovers both from cur_insn where a fault or a
+             * device needs them. No record before the last changes RIP (block
+             * enders end blocks), so RIP = block RIP + offset. */
+            c->blk_icount = c->icount;
+            insns->run(c, insns);
+            if (unlikely(c->block_exit)) {
+                const struct insn *i = c->cur_insn + 1;
+                c->cur_insn = NULL;
+                /* (not +=: cpu_sync_rip() may have stored an exact icount meanwhile) */
+                c->icount = c->blk_icount + (uint64_t)(i - insns);
+                if (c->block_exit_redirect) {
+                    c->block_exit_redirect = false;
+                    rip = c->block_exit_rip;
+                } else {
+                    rip += (uint64_t)(int64_t)i->offset;
+                }
+                c->rip = wrap32 ? (uint32_t)rip : rip;
+                c->cur_block = NULL;
+                return false;
+            }
+            c->icount = c->blk_icount + (uint64_t)(b->n - 1);
+            rip += (uint64_t)(int64_t)last->offset;
+            if (wrap32)
+                rip = (uint32_t)rip;
+        }
+        /* The last record may transfer control: it sees exact state. */
+        c->rip = rip;
+        uint64_t next = rip + last->len;
+        c->next_rip = wrap32 ? (uint32_t)next : next;
+        last->fn(c, last);
+        c->rip = c->next_rip;
+        c->icount++;
+        if (unlikely(c->block_exit)) {
+            c->cur_block = NULL;
+            return false;
+        }
+        if (!(b->self_loop && c->rip == start && c->icount + b->n + b->fused_last <= end &&
+              !c->yield && c->state == CPU_RUNNING && !(c->rflags & FLAG_TF) &&
+              !interrupts_pending(c) && block_link_key(c) == key))
+            break;
+    }
+    c->cur_block = NULL;
+    return true;
+}
+
+/* Runs the first `n` records of b (fewer than a whole run) one by one with
+ * their exact handlers: the run stops inside the block, where RFLAGS may be
+ * observed (liveness.c). */
+static void run_part(struct cpu *c, struct block *b, unsigned n, bool tf)
+{
+    const struct insn *insns = b->insn;
+    c->cur_block = b;
+    c->block_exit = false;
+    c->tf_suppress = false;
+    c->ss_shadow = false;
+    uint64_t rip = c->rip;
+    bool wrap32 = c->code_bits != 64;
+    const struct insn *i = insns, *last = insns + n - 1;
+    c->blk_first = insns;
+    c->blk_rip = rip;
+    if (i < last) {
+        c->blk_icount = c->icount;
+        do {
+            c->cur_insn = i;
+            insn_exact_handler(i)(c, i);
+            i++;
+        } while (i < last && !c->block_exit);
+        c->cur_insn = NULL;
+        c->icount = c->blk_icount + (uint64_t)(i - insns);
+        rip += (uint64_t)(int64_t)i->offset;
+        if (wrap32)
+            rip = (uint32_t)rip;
+        if (unlikely(c->block_exit_redirect)) {
+            c->block_exit_redirect = false;
+            rip = c->block_exit_rip;
+        }
+    }
+    if (!c->block_exit) {
+        c->rip = rip;
+        uint64_t next = rip + i->len;
+        c->next_rip = wrap32 ? (uint32_t)next : next;
+        insn_exact_handler(i)(c, i);
+        rip = c->next_rip;
+        c->icount++;
+    }
+    c->rip = rip;
+    c->cur_block = NULL;
+    if (tf && !c->tf_suppress && !c->ss_shadow && c->state == CPU_RUNNING) {
+        c->dr[6] |= 0x4000; /* BS */
+        cpu_deliver(c, EXC_DB, INTR_EXCEPTION, false, 0);
+    }
+}
+
 /* Runs decoded blocks until the quantum ends. Returns at block boundaries only. */
 /* Kept out of line: inlined next to setjmp() the compiler keeps its locals in memory. */
 __attribute__((noinline)) static void run_blocks(struct cpu *c, uint64_t end)
@@ -272,77 +385,23 @@ __attribute__((noinline)) static void run_blocks(struct cpu *c, uint64_t end)
             b = block_next(c, prev);
         unsigned n = b->n;
         uint64_t left = end - c->icount;
-        /* A run that stops inside the block needs every record's flags
-         * (liveness.c): it may be observed there. */
-        bool exact = false;
-        if (unlikely(n + b->fused_last > left || shadow || tf)) {
-            exact = true;
-            if (n > left)
-                n = (unsigned)left;
-            if (shadow || tf)
-                n = 1;
-            /* A fused pair runs whole or not at all: stop before it, or run
-             * its first instruction alone (cpu.md §5.2). */
-            if (b->fused_last && n == b->n && --n == 0) {
-                b = block_single(c);
-                n = 1;
-            }
+        if (likely(n + b->fused_last <= left && !shadow && !tf)) {
+            prev = run_whole(c, b, end) ? b : NULL;
+            continue;
         }
-        const struct insn *insns = b->insn;
-        c->cur_block = b;
-        c->block_exit = false;
-        c->tf_suppress = false;
-        c->ss_shadow = false;
-        /* Every record but the last runs with RIP and icount in locals: the loop
-         * stores only the record pointer, from which cpu_sync_rip() recovers
-         * both where a fault or a device needs them. No record before the last
-         * changes RIP (block enders end blocks), so RIP = block RIP + offset. */
-        uint64_t rip = c->rip;
-        bool wrap32 = c->code_bits != 64;
-        const struct insn *i = insns, *last = insns + n - 1;
-        c->blk_first = insns;
-        c->blk_rip = rip;
-        if (i < last) {
-            c->blk_icount = c->icount;
-            if (likely(!exact)) {
-                /* The whole chain up to the last record (t_block_end). */
-                insns->run(c, insns);
-                i = c->block_exit ? c->cur_insn + 1 : last;
-            } else {
-                do {
-                    c->cur_insn = i;
-                    insn_exact_handler(i)(c, i);
-                    i++;
-                } while (i < last && !c->block_exit);
-            }
-            c->cur_insn = NULL;
-            /* (not +=: cpu_sync_rip() may have stored an exact icount meanwhile) */
-            c->icount = c->blk_icount + (uint64_t)(i - insns);
-            rip += (uint64_t)(int64_t)i->offset;
-            if (wrap32)
-                rip = (uint32_t)rip;
-            if (unlikely(c->block_exit_redirect)) {
-                c->block_exit_redirect = false;
-                rip = c->block_exit_rip;
-            }
+        if (n > left)
+            n = (unsigned)left;
+        if (shadow || tf)
+            n = 1;
+        /* A fused pair runs whole or not at all: stop before it, or run its
+         * first instruction alone (cpu.md §5.2). */
+        if (b->fused_last && n == b->n && --n == 0) {
+            b = block_single(c);
+            n = 1;
         }
-        if (!c->block_exit) {
-            /* The last record may transfer control: it sees exact state. */
-            c->rip = rip;
-            uint64_t next = rip + i->len;
-            c->next_rip = wrap32 ? (uint32_t)next : next;
-            (exact ? insn_exact_handler(i) : i->fn)(c, i);
-            rip = c->next_rip;
-            c->icount++;
-        }
-        c->rip = rip;
-        c->cur_block = NULL;
+        run_part(c, b, n, tf);
         /* Chain only after a block that ran to its end without dropping itself. */
-        prev = c->block_exit ? NULL : b;
-        if (tf && !c->tf_suppress && !c->ss_shadow && c->state == CPU_RUNNING) {
-            c->dr[6] |= 0x4000; /* BS */
-            cpu_deliver(c, EXC_DB, INTR_EXCEPTION, false, 0);
-        }
+        prev = c->block_exit || n < b->n ? NULL : b;
     }
 }
 

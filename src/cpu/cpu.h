@@ -183,6 +183,7 @@ struct cpu {
     uint64_t a20_mask;   /* ~0, or ~(1 << 20) with the A20 gate closed (normal view only) */
     uint8_t seg_usable[2]; /* [write]: bit per segment whose checks reduce to the limit */
     uint8_t data_class;    /* TLB class of data accesses; TLB_NOFILL while #AC checks run */
+    struct tlb_entry *data_tlb; /* tlb.entry[data_class]: the fast paths' array */
 
     /* MSRs kept as plain storage. */
     uint64_t star, lstar, cstar, sfmask, kernel_gs_base;

@@ -353,27 +353,30 @@ static inline uint64_t tlb_tag(const struct cpu *c, uint64_t la)
  * without the slow path (a hit, inside one page), else NULL. The TLB holds
  * canonical pages only, so a non-canonical address always misses: fast paths
  * built on this need no canonical check of their own. */
-static inline uint8_t *tlb_host(const struct cpu *c, uint64_t la, unsigned size, bool write)
+static inline bool tlb_host(const struct cpu *c, uint64_t la, unsigned size, bool write,
+                            uint8_t **host)
 {
-    const struct tlb_entry *e = &c->tlb.entry[c->data_class][(la >> 12) & (TLB_SIZE - 1)];
-    uint64_t tag = write ? e->tag_write : e->tag_read;
-    if (likely(tag == tlb_tag(c, la) && (la & 0xFFF) <= 0x1000u - size))
-        return (uint8_t *)(uintptr_t)(la + e->addend);
-    return NULL;
+    const struct tlb_entry *e = &c->data_tlb[(la >> 12) & (TLB_SIZE - 1)];
+    /* The tag of the last byte's page: an access crossing into the next page misses. */
+    if (likely((write ? e->tag_write : e->tag_read) == tlb_tag(c, la + size - 1))) {
+        *host = (uint8_t *)(uintptr_t)(la + e->addend);
+        return true;
+    }
+    return false;
 }
 
 /* Linear-address loads and stores: TLB hit = host access, nothing else. */
 static inline uint64_t lin_read(struct cpu *c, uint64_t la, unsigned size)
 {
-    struct tlb_entry *e = &c->tlb.entry[c->data_class][(la >> 12) & (TLB_SIZE - 1)];
-    if (likely(e->tag_read == tlb_tag(c, la) && (la & 0xFFF) <= 0x1000u - size))
+    struct tlb_entry *e = &c->data_tlb[(la >> 12) & (TLB_SIZE - 1)];
+    if (likely(e->tag_read == tlb_tag(c, la + size - 1)))
         return load_host((const uint8_t *)(uintptr_t)(la + e->addend), size);
     return mem_read_slow(c, la, size, ACC_READ, c->cpl == 3);
 }
 static inline void lin_write(struct cpu *c, uint64_t la, unsigned size, uint64_t v)
 {
-    struct tlb_entry *e = &c->tlb.entry[c->data_class][(la >> 12) & (TLB_SIZE - 1)];
-    if (likely(e->tag_write == tlb_tag(c, la) && (la & 0xFFF) <= 0x1000u - size)) {
+    struct tlb_entry *e = &c->data_tlb[(la >> 12) & (TLB_SIZE - 1)];
+    if (likely(e->tag_write == tlb_tag(c, la + size - 1))) {
         store_host((uint8_t *)(uintptr_t)(la + e->addend), size, v);
         return;
     }
@@ -565,6 +568,7 @@ struct block {
     uint8_t code_bits;
     uint8_t n;         /* records */
     bool fused_last;   /* the last record is a fused pair: n + 1 instructions */
+    bool self_loop;    /* ends in a near direct branch, so it may be its own successor */
     bool valid;
     /* Successor cache: valid while the linear address, the cache generation
      * and the context key (TLB epoch, privilege class, code size) are what

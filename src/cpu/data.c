@@ -565,8 +565,8 @@ DATA_THREADED(THREADED_MEM)
 #define MOV64_THREADED(suffix, indexed)                                                            \
     void t_h_mov_load64_##suffix(struct cpu *c, const struct insn *i)                              \
     {                                                                                              \
-        const uint8_t *p = tlb_host(c, ea64(c, i, indexed), 8, false);                             \
-        if (unlikely(!p)) {                                                                        \
+        uint8_t *p;                                                                                \
+        if (unlikely(!tlb_host(c, ea64(c, i, indexed), 8, false, &p))) {                           \
             t_generic(c, i);                                                                       \
             return;                                                                                \
         }                                                                                          \
@@ -575,8 +575,8 @@ DATA_THREADED(THREADED_MEM)
     }                                                                                              \
     void t_h_mov_load32_##suffix(struct cpu *c, const struct insn *i)                              \
     {                                                                                              \
-        const uint8_t *p = tlb_host(c, ea64(c, i, indexed), 4, false);                             \
-        if (unlikely(!p)) {                                                                        \
+        uint8_t *p;                                                                                \
+        if (unlikely(!tlb_host(c, ea64(c, i, indexed), 4, false, &p))) {                           \
             t_generic(c, i);                                                                       \
             return;                                                                                \
         }                                                                                          \
@@ -585,8 +585,8 @@ DATA_THREADED(THREADED_MEM)
     }                                                                                              \
     void t_h_mov_store64_##suffix(struct cpu *c, const struct insn *i)                             \
     {                                                                                              \
-        uint8_t *p = tlb_host(c, ea64(c, i, indexed), 8, true);                                    \
-        if (unlikely(!p)) {                                                                        \
+        uint8_t *p;                                                                                \
+        if (unlikely(!tlb_host(c, ea64(c, i, indexed), 8, true, &p))) {                            \
             t_generic(c, i);                                                                       \
             return;                                                                                \
         }                                                                                          \
@@ -595,8 +595,8 @@ DATA_THREADED(THREADED_MEM)
     }                                                                                              \
     void t_h_mov_store32_##suffix(struct cpu *c, const struct insn *i)                             \
     {                                                                                              \
-        uint8_t *p = tlb_host(c, ea64(c, i, indexed), 4, true);                                    \
-        if (unlikely(!p)) {                                                                        \
+        uint8_t *p;                                                                                \
+        if (unlikely(!tlb_host(c, ea64(c, i, indexed), 4, true, &p))) {                            \
             t_generic(c, i);                                                                       \
             return;                                                                                \
         }                                                                                          \

@@ -121,7 +121,7 @@ static inline __attribute__((always_inline)) bool la_fast(const struct cpu *c,
         uint64_t la;                                                                               \
         uint8_t *p;                                                                                \
         if (unlikely(!la_fast(c, i, bits / 8, op != ALU_CMP, &la) ||                               \
-                     !(p = tlb_host(c, la, bits / 8, op != ALU_CMP)))) {                          \
+                     !tlb_host(c, la, bits / 8, op != ALU_CMP, &p))) {                          \
             t_generic(c, i);                                                                       \
             return;                                                                                \
         }                                                                                          \
@@ -135,7 +135,7 @@ static inline __attribute__((always_inline)) bool la_fast(const struct cpu *c,
         uint64_t la;                                                                               \
         uint8_t *p;                                                                                \
         if (unlikely(!la_fast(c, i, bits / 8, op != ALU_CMP, &la) ||                               \
-                     !(p = tlb_host(c, la, bits / 8, op != ALU_CMP)))) {                          \
+                     !tlb_host(c, la, bits / 8, op != ALU_CMP, &p))) {                          \
             t_generic(c, i);                                                                       \
             return;                                                                                \
         }                                                                                          \
@@ -149,7 +149,7 @@ static inline __attribute__((always_inline)) bool la_fast(const struct cpu *c,
         uint64_t la;                                                                               \
         uint8_t *p;                                                                                \
         if (unlikely(!la_fast(c, i, bits / 8, false, &la) ||                                       \
-                     !(p = tlb_host(c, la, bits / 8, false)))) {                                   \
+                     !tlb_host(c, la, bits / 8, false, &p))) {                                   \
             t_generic(c, i);                                                                       \
             return;                                                                                \
         }                                                                                          \
@@ -177,7 +177,7 @@ ALU_MEM_THREADED_SIZES(cmp, ALU_CMP)
         const struct segment *sg = &c->seg[i->seg];                                                \
         uint8_t *p;                                                                                \
         if (unlikely(!((c->seg_usable[0] >> i->seg) & 1) || off + bits / 8 - 1 > sg->limit ||      \
-                     !(p = tlb_host(c, (uint32_t)(sg->base + off), bits / 8, false)))) {           \
+                     !tlb_host(c, (uint32_t)(sg->base + off), bits / 8, false, &p))) {           \
             t_generic(c, i);                                                                       \
             return;                                                                                \
         }                                                                                          \
@@ -190,7 +190,7 @@ ALU_MEM_THREADED_SIZES(cmp, ALU_CMP)
         const struct segment *sg = &c->seg[i->seg];                                                \
         uint8_t *p;                                                                                \
         if (unlikely(!((c->seg_usable[1] >> i->seg) & 1) || off + bits / 8 - 1 > sg->limit ||      \
-                     !(p = tlb_host(c, (uint32_t)(sg->base + off), bits / 8, true)))) {            \
+                     !tlb_host(c, (uint32_t)(sg->base + off), bits / 8, true, &p))) {            \
             t_generic(c, i);                                                                       \
             return;                                                                                \
         }                                                                                          \

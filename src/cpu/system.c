@@ -26,6 +26,7 @@ void cpu_update_data_class(struct cpu *c)
         c->data_class = TLB_NOFILL; /* alignment checks need the slow path */
     else
         c->data_class = c->cpl == 3 ? TLB_USER : TLB_SUPERVISOR;
+    c->data_tlb = c->tlb.entry[c->data_class];
 }
 
 void cpu_update_mode(struct cpu *c)
