@@ -284,7 +284,7 @@ static bool fuse_with_previous(struct block *b, unsigned code_bits)
         return false;
     if (first->offset + first->len != jcc->offset)
         return false;
-    insn_fn fused = fused_handler(first->fn);
+    insn_fn fused = fused_handler(first->fn, jcc->op & 15);
     if (!fused)
         return false;
     first->fn = fused;

@@ -575,4 +575,78 @@ void h_sysret(struct cpu *c, const struct insn *i)
     c->block_exit = true;
 }
 
-BRANCH_THREADED(THREADED_MEM)
+/* ---- threaded entries of the folded transfers: the common case inline (the
+ * target is where the block goes on, the stack slot a TLB hit), anything
+ * else through the plain handler, which starts again from scratch. */
+
+/* Host address of the `size`-byte stack slot at SS:sp if the fast path may use it. */
+static inline bool stack_slot(const struct cpu *c, uint64_t sp, unsigned size, bool write,
+                              uint8_t **host)
+{
+    if (c->code_bits == 64) /* SS base 0; a non-canonical RSP misses in the TLB */
+        return tlb_host(c, sp, size, write, host);
+    const struct segment *ss = &c->seg[SEG_SS];
+    return ((c->seg_usable[write] >> SEG_SS) & 1) && sp + size - 1 <= ss->limit &&
+           tlb_host(c, (uint32_t)(ss->base + sp), size, write, host);
+}
+
+__attribute__((flatten)) void t_h_jmp_folded(struct cpu *c, const struct insn *i)
+{
+    uint64_t next = folded_next(c, i);
+    if (c->code_bits == 64) {
+        c->next_rip = next + i->imm;
+    } else {
+        uint64_t t = (next + i->imm) & size_mask(i->opsize);
+        if (unlikely(folded_target_moved(c, i, t))) {
+            t_generic(c, i);
+            return;
+        }
+        c->next_rip = t;
+    }
+    NEXT_RECORD(c, i);
+}
+
+__attribute__((flatten)) void t_h_call_folded(struct cpu *c, const struct insn *i)
+{
+    uint64_t next = folded_next(c, i), t = next + i->imm;
+    unsigned s = c->code_bits == 64 ? 8 : i->opsize;
+    uint64_t sp = (c->gpr[R_SP] - s) & stack_mask(c);
+    uint8_t *p;
+    if (c->code_bits != 64) {
+        t &= size_mask(i->opsize);
+        if (unlikely(folded_target_moved(c, i, t))) {
+            t_generic(c, i);
+            return;
+        }
+    }
+    if (unlikely(!stack_slot(c, sp, s, true, &p))) {
+        t_generic(c, i);
+        return;
+    }
+    store_host(p, s, next);
+    stack_set_sp(c, sp);
+    c->next_rip = t;
+    NEXT_RECORD(c, i);
+}
+
+__attribute__((flatten)) void t_h_ret_folded(struct cpu *c, const struct insn *i)
+{
+    uint64_t expect = c->blk_rip + (uint64_t)(int64_t)i[1].offset;
+    unsigned s = c->code_bits == 64 ? 8 : i->opsize;
+    uint64_t sp = c->gpr[R_SP] & stack_mask(c), t;
+    uint8_t *p;
+    if (unlikely(!stack_slot(c, sp, s, false, &p))) {
+        t_generic(c, i);
+        return;
+    }
+    t = load_host(p, s);
+    if (c->code_bits != 64)
+        expect = (uint32_t)expect;
+    if (unlikely(t != expect || (c->code_bits != 64 && t > c->seg[SEG_CS].limit))) {
+        t_generic(c, i);
+        return;
+    }
+    stack_set_sp(c, sp + s);
+    c->next_rip = t;
+    NEXT_RECORD(c, i);
+}

@@ -625,9 +625,9 @@ void block_drop_dead_flags(struct block *b);
 insn_fn insn_exact_handler(const struct insn *i);
 
 /* ---- decode (decode.c, fused.c) ---- */
-/* The handler doing `first` (a register-form handler) and a following Jcc as
- * one record, or NULL if the pair does not fuse. */
-insn_fn fused_handler(insn_fn first);
+/* The handler doing `first` (a register-form handler) and a following Jcc
+ * with condition `cc` as one record, or NULL if the pair does not fuse. */
+insn_fn fused_handler(insn_fn first, unsigned cc);
 /* Decodes one instruction from `bytes` (at most `avail` valid bytes).
  * Returns the length, 0 if more bytes are needed, or -1 for #UD (and -2
  * for a >15-byte instruction, #GP). */

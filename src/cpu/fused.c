@@ -84,74 +84,95 @@ static inline __attribute__((always_inline)) void fused_jcc(struct cpu *c, const
     GP0(c);
 }
 
-#define FUSED_ONE(bits)                                                                  \
-    void h_dec_jcc##bits(struct cpu *c, const struct insn *i)                            \
-    {                                                                                    \
-        uint64_t m = size_mask(bits / 8), a = c->gpr[i->rm] & m, r = (a - 1) & m;        \
-        bool cf = get_cf_inline(c);                                                      \
-        lazy_set(c, LF_DEC, bits, r, a, 1, cf);                                          \
-        reg_write(c, i->rm, bits / 8, r);                                                \
-        fused_jcc(c, i, fused_cond(i->base, FK_DEC, bits, a, 1, r, cf));                 \
-    }                                                                                    \
-    void h_cmp_rr_jcc##bits(struct cpu *c, const struct insn *i)                         \
-    {                                                                                    \
-        uint64_t m = size_mask(bits / 8), a = c->gpr[i->rm] & m, b = c->gpr[i->reg] & m; \
-        uint64_t r = (a - b) & m;                                                        \
-        lazy_set(c, LF_SUB, bits, r, a, b, a < b);                                       \
-        fused_jcc(c, i, fused_cond(i->base, FK_SUB, bits, a, b, r, a < b));              \
-    }                                                                                    \
-    void h_cmp_ri_jcc##bits(struct cpu *c, const struct insn *i)                         \
-    {                                                                                    \
-        uint64_t m = size_mask(bits / 8), a = c->gpr[i->rm] & m, b = i->imm & m;         \
-        uint64_t r = (a - b) & m;                                                        \
-        lazy_set(c, LF_SUB, bits, r, a, b, a < b);                                       \
-        fused_jcc(c, i, fused_cond(i->base, FK_SUB, bits, a, b, r, a < b));              \
-    }                                                                                    \
-    void h_sub_rr_jcc##bits(struct cpu *c, const struct insn *i)                         \
-    {                                                                                    \
-        uint64_t m = size_mask(bits / 8), a = c->gpr[i->rm] & m, b = c->gpr[i->reg] & m; \
-        uint64_t r = (a - b) & m;                                                        \
-        lazy_set(c, LF_SUB, bits, r, a, b, a < b);                                       \
-        reg_write(c, i->rm, bits / 8, r);                                                \
-        fused_jcc(c, i, fused_cond(i->base, FK_SUB, bits, a, b, r, a < b));              \
-    }                                                                                    \
-    void h_sub_ri_jcc##bits(struct cpu *c, const struct insn *i)                         \
-    {                                                                                    \
-        uint64_t m = size_mask(bits / 8), a = c->gpr[i->rm] & m, b = i->imm & m;         \
-        uint64_t r = (a - b) & m;                                                        \
-        lazy_set(c, LF_SUB, bits, r, a, b, a < b);                                       \
-        reg_write(c, i->rm, bits / 8, r);                                                \
-        fused_jcc(c, i, fused_cond(i->base, FK_SUB, bits, a, b, r, a < b));              \
-    }                                                                                    \
-    void h_test_rr_jcc##bits(struct cpu *c, const struct insn *i)                        \
-    {                                                                                    \
-        uint64_t r = c->gpr[i->rm] & c->gpr[i->reg] & size_mask(bits / 8);               \
-        lazy_set_logic(c, bits, r);                                                      \
-        fused_jcc(c, i, fused_cond(i->base, FK_LOGIC, bits, 0, 0, r, false));            \
-    }                                                                                    \
-    void h_test_ri_jcc##bits(struct cpu *c, const struct insn *i)                        \
-    {                                                                                    \
-        uint64_t r = c->gpr[i->rm] & i->imm & size_mask(bits / 8);                       \
-        lazy_set_logic(c, bits, r);                                                      \
-        fused_jcc(c, i, fused_cond(i->base, FK_LOGIC, bits, 0, 0, r, false));            \
-    }
-FUSED_ONE(16)
-FUSED_ONE(32)
-FUSED_ONE(64)
-
-/* The fused form of `first` (a register-form handler), or NULL. */
-insn_fn fused_handler(insn_fn first)
+/* The pairs' bodies; bits and cc are constants in every handler below, so
+ * each condition compiles to its own few instructions. */
+#define FUSED_BODY(kind)                                                                           \
+    static inline __attribute__((always_inline)) void kind##_jcc(struct cpu *c,                    \
+                                                                 const struct insn *i,             \
+                                                                 unsigned bits, unsigned cc)
+FUSED_BODY(dec)
 {
-#define FUSED_ENTRY(n)                                                                          \
-    {h_dec_r##n, h_dec_jcc##n}, {h_cmp_rr##n, h_cmp_rr_jcc##n}, {h_cmp_ri##n, h_cmp_ri_jcc##n}, \
-        {h_sub_rr##n, h_sub_rr_jcc##n}, {h_sub_ri##n, h_sub_ri_jcc##n},                         \
-        {h_test_rr##n, h_test_rr_jcc##n}, {h_test_ri##n, h_test_ri_jcc##n},
+    uint64_t m = size_mask(bits / 8), a = c->gpr[i->rm] & m, r = (a - 1) & m;
+    bool cf = get_cf_inline(c);
+    lazy_set(c, LF_DEC, bits, r, a, 1, cf);
+    reg_write(c, i->rm, bits / 8, r);
+    fused_jcc(c, i, fused_cond(cc, FK_DEC, bits, a, 1, r, cf));
+}
+/* CMP and SUB, register or immediate second operand. */
+static inline __attribute__((always_inline)) void sub_jcc(struct cpu *c, const struct insn *i,
+                                                          unsigned bits, unsigned cc, uint64_t b,
+                                                          bool store)
+{
+    uint64_t m = size_mask(bits / 8), a = c->gpr[i->rm] & m;
+    b &= m;
+    uint64_t r = (a - b) & m;
+    lazy_set(c, LF_SUB, bits, r, a, b, a < b);
+    if (store)
+        reg_write(c, i->rm, bits / 8, r);
+    fused_jcc(c, i, fused_cond(cc, FK_SUB, bits, a, b, r, a < b));
+}
+FUSED_BODY(cmp_rr)
+{
+    sub_jcc(c, i, bits, cc, c->gpr[i->reg], false);
+}
+FUSED_BODY(cmp_ri)
+{
+    sub_jcc(c, i, bits, cc, i->imm, false);
+}
+FUSED_BODY(sub_rr)
+{
+    sub_jcc(c, i, bits, cc, c->gpr[i->reg], true);
+}
+FUSED_BODY(sub_ri)
+{
+    sub_jcc(c, i, bits, cc, i->imm, true);
+}
+FUSED_BODY(test_rr)
+{
+    uint64_t r = c->gpr[i->rm] & c->gpr[i->reg] & size_mask(bits / 8);
+    lazy_set_logic(c, bits, r);
+    fused_jcc(c, i, fused_cond(cc, FK_LOGIC, bits, 0, 0, r, false));
+}
+FUSED_BODY(test_ri)
+{
+    uint64_t r = c->gpr[i->rm] & i->imm & size_mask(bits / 8);
+    lazy_set_logic(c, bits, r);
+    fused_jcc(c, i, fused_cond(cc, FK_LOGIC, bits, 0, 0, r, false));
+}
+
+/* One handler per pair, operand size and condition (handlers.h names them). */
+#define FUSED_DEFINE(kind, n, cc)                                                                  \
+    void h_##kind##_jcc##n##_##cc(struct cpu *c, const struct insn *i)                             \
+    {                                                                                              \
+        kind##_jcc(c, i, n, cc);                                                                   \
+    }
+#define FUSED_DEFINE_SIZE(n)                                                                       \
+    FUSED_CONDS(FUSED_DEFINE, dec, n) FUSED_CONDS(FUSED_DEFINE, cmp_rr, n)                        \
+    FUSED_CONDS(FUSED_DEFINE, cmp_ri, n) FUSED_CONDS(FUSED_DEFINE, sub_rr, n)                     \
+    FUSED_CONDS(FUSED_DEFINE, sub_ri, n) FUSED_CONDS(FUSED_DEFINE, test_rr, n)                    \
+    FUSED_CONDS(FUSED_DEFINE, test_ri, n)
+FUSED_DEFINE_SIZE(16)
+FUSED_DEFINE_SIZE(32)
+FUSED_DEFINE_SIZE(64)
+
+/* The fused form of `first` (a register-form handler) followed by Jcc `cc`, or NULL. */
+insn_fn fused_handler(insn_fn first, unsigned cc)
+{
+#define FUSED_NAME(kind, n, cc) h_##kind##_jcc##n##_##cc,
+#define FUSED_ROW(first, kind, n) {first, {FUSED_CONDS(FUSED_NAME, kind, n)}},
+#define FUSED_ROWS(n)                                                                              \
+    FUSED_ROW(h_dec_r##n, dec, n) FUSED_ROW(h_cmp_rr##n, cmp_rr, n)                                \
+    FUSED_ROW(h_cmp_ri##n, cmp_ri, n) FUSED_ROW(h_sub_rr##n, sub_rr, n)                            \
+    FUSED_ROW(h_sub_ri##n, sub_ri, n) FUSED_ROW(h_test_rr##n, test_rr, n)                          \
+    FUSED_ROW(h_test_ri##n, test_ri, n)
     static const struct {
-        insn_fn first, fused;
-    } pairs[] = {FUSED_ENTRY(16) FUSED_ENTRY(32) FUSED_ENTRY(64)};
-#undef FUSED_ENTRY
-    for (unsigned k = 0; k < ARRAY_SIZE(pairs); k++)
-        if (pairs[k].first == first)
-            return pairs[k].fused;
+        insn_fn first, fused[16];
+    } rows[] = {FUSED_ROWS(16) FUSED_ROWS(32) FUSED_ROWS(64)};
+#undef FUSED_ROWS
+#undef FUSED_ROW
+#undef FUSED_NAME
+    for (unsigned k = 0; k < ARRAY_SIZE(rows); k++)
+        if (rows[k].first == first)
+            return rows[k].fused[cc & 15];
     return NULL;
 }

@@ -31,8 +31,17 @@
     X(h_shr_ri##n##_nf) X(h_sar_ri##n##_nf)
 /* Register compare or arithmetic + Jcc fused into one record (fused.c). */
 #define FUSED_HANDLERS(X, n)                                                                       \
-    X(h_dec_jcc##n) X(h_cmp_rr_jcc##n) X(h_cmp_ri_jcc##n) X(h_sub_rr_jcc##n) X(h_sub_ri_jcc##n)   \
-    X(h_test_rr_jcc##n) X(h_test_ri_jcc##n)
+    FUSED_CONDS(FUSED_NAMED, dec, n) FUSED_CONDS(FUSED_NAMED, cmp_rr, n)                          \
+    FUSED_CONDS(FUSED_NAMED, cmp_ri, n) FUSED_CONDS(FUSED_NAMED, sub_rr, n)                       \
+    FUSED_CONDS(FUSED_NAMED, sub_ri, n) FUSED_CONDS(FUSED_NAMED, test_rr, n)                      \
+    FUSED_CONDS(FUSED_NAMED, test_ri, n)
+/* One per Jcc condition code: h_dec_jcc32_5 is DEC r32 + JNZ. */
+#define FUSED_CONDS(F, kind, n)                                                                    \
+    F(kind, n, 0) F(kind, n, 1) F(kind, n, 2) F(kind, n, 3) F(kind, n, 4) F(kind, n, 5)          \
+    F(kind, n, 6) F(kind, n, 7) F(kind, n, 8) F(kind, n, 9) F(kind, n, 10) F(kind, n, 11)        \
+    F(kind, n, 12) F(kind, n, 13) F(kind, n, 14) F(kind, n, 15)
+/* (declarations only: FUSED_HANDLERS is expanded with X = HANDLER) */
+#define FUSED_NAMED(kind, n, cc) HANDLER(h_##kind##_jcc##n##_##cc)
 /* Memory forms (mem_forms.c): mr = [mem] op= reg, mi = [mem] op= imm, rm = reg op= [mem]. */
 #define ALU_MEM_HANDLERS(X, op, n) X(h_##op##_mr##n) X(h_##op##_mi##n) X(h_##op##_rm##n)
 /* MOV between a register and memory in 16/32-bit code, per operand and address size. */
