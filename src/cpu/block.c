@@ -427,7 +427,7 @@ struct block *block_lookup(struct cpu *c)
     unfold_last(b);
     block_drop_dead_flags(b);
     for (unsigned k = 0; k + 1 < b->n; k++)
-        b->insn[k].run = threaded_entry(b->insn[k].fn);
+        b->insn[k].run = threaded_entry(&b->insn[k], c->code_bits);
     if (b->n) {
         const struct insn *last = &b->insn[b->n - 1];
         b->insn[b->n - 1].run = t_block_end;

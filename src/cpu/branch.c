@@ -580,8 +580,9 @@ void h_sysret(struct cpu *c, const struct insn *i)
  * else through the plain handler, which starts again from scratch. */
 
 /* Host address of the `size`-byte stack slot at SS:sp if the fast path may use it. */
-static inline bool stack_slot(const struct cpu *c, uint64_t sp, unsigned size, bool write,
-                              uint8_t **host)
+static inline __attribute__((always_inline)) bool stack_slot(const struct cpu *c, uint64_t sp,
+                                                            unsigned size, bool write,
+                                                            uint8_t **host)
 {
     if (c->code_bits == 64) /* SS base 0; a non-canonical RSP misses in the TLB */
         return tlb_host(c, sp, size, write, host);
@@ -606,14 +607,16 @@ __attribute__((flatten)) void t_h_jmp_folded(struct cpu *c, const struct insn *i
     NEXT_RECORD(c, i);
 }
 
-__attribute__((flatten)) void t_h_call_folded(struct cpu *c, const struct insn *i)
+/* One entry per code size and operand size (threaded_entry() picks it at
+ * decode), so the stack slot's size and the mode tests are constants. */
+static inline __attribute__((always_inline)) void call_folded(struct cpu *c, const struct insn *i,
+                                                              bool code64, unsigned s)
 {
     uint64_t next = folded_next(c, i), t = next + i->imm;
-    unsigned s = c->code_bits == 64 ? 8 : i->opsize;
-    uint64_t sp = (c->gpr[R_SP] - s) & stack_mask(c);
+    uint64_t sp = (c->gpr[R_SP] - s) & (code64 ? ~0ull : stack_mask(c));
     uint8_t *p;
-    if (c->code_bits != 64) {
-        t &= size_mask(i->opsize);
+    if (!code64) {
+        t &= size_mask(s);
         if (unlikely(folded_target_moved(c, i, t))) {
             t_generic(c, i);
             return;
@@ -624,29 +627,48 @@ __attribute__((flatten)) void t_h_call_folded(struct cpu *c, const struct insn *
         return;
     }
     store_host(p, s, next);
-    stack_set_sp(c, sp);
+    if (code64)
+        c->gpr[R_SP] = sp;
+    else
+        stack_set_sp(c, sp);
     c->next_rip = t;
     NEXT_RECORD(c, i);
 }
 
-__attribute__((flatten)) void t_h_ret_folded(struct cpu *c, const struct insn *i)
+static inline __attribute__((always_inline)) void ret_folded(struct cpu *c, const struct insn *i,
+                                                             bool code64, unsigned s)
 {
     uint64_t expect = c->blk_rip + (uint64_t)(int64_t)i[1].offset;
-    unsigned s = c->code_bits == 64 ? 8 : i->opsize;
-    uint64_t sp = c->gpr[R_SP] & stack_mask(c), t;
+    uint64_t sp = c->gpr[R_SP] & (code64 ? ~0ull : stack_mask(c)), t;
     uint8_t *p;
     if (unlikely(!stack_slot(c, sp, s, false, &p))) {
         t_generic(c, i);
         return;
     }
     t = load_host(p, s);
-    if (c->code_bits != 64)
+    if (!code64)
         expect = (uint32_t)expect;
-    if (unlikely(t != expect || (c->code_bits != 64 && t > c->seg[SEG_CS].limit))) {
+    if (unlikely(t != expect || (!code64 && t > c->seg[SEG_CS].limit))) {
         t_generic(c, i);
         return;
     }
-    stack_set_sp(c, sp + s);
+    if (code64)
+        c->gpr[R_SP] = sp + 8;
+    else
+        stack_set_sp(c, sp + s);
     c->next_rip = t;
     NEXT_RECORD(c, i);
 }
+
+#define FOLDED_STACK_ENTRIES(name, code64, s)                                                     \
+    __attribute__((flatten)) void t_call_folded_##name(struct cpu *c, const struct insn *i)       \
+    {                                                                                              \
+        call_folded(c, i, code64, s);                                                              \
+    }                                                                                              \
+    __attribute__((flatten)) void t_ret_folded_##name(struct cpu *c, const struct insn *i)        \
+    {                                                                                              \
+        ret_folded(c, i, code64, s);                                                               \
+    }
+FOLDED_STACK_ENTRIES(64, true, 8)
+FOLDED_STACK_ENTRIES(32, false, 4)
+FOLDED_STACK_ENTRIES(16, false, 2)

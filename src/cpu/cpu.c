@@ -239,8 +239,16 @@ void t_block_end(struct cpu *c, const struct insn *i)
     c->cur_insn = NULL;
 }
 
-insn_fn threaded_entry(insn_fn fn)
+insn_fn threaded_entry(const struct insn *i, unsigned code_bits)
 {
+    insn_fn fn = i->fn;
+    if (fn == h_call_folded || fn == h_ret_folded) { /* block.c folds these sizes only */
+        bool call = fn == h_call_folded;
+        if (code_bits == 64)
+            return call ? t_call_folded_64 : t_ret_folded_64;
+        return i->opsize == 4 ? (call ? t_call_folded_32 : t_ret_folded_32)
+                              : (call ? t_call_folded_16 : t_ret_folded_16);
+    }
 #define THREADED_PAIR(name) {name, t_##name},
     static const struct {
         insn_fn fn, run;

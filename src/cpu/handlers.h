@@ -113,14 +113,21 @@ HANDLER_LIST(HANDLER)
 #define MOV64_THREADED_LIST(X)                                                                     \
     X(h_mov_load64_bd) X(h_mov_load32_bd) X(h_mov_store64_bd) X(h_mov_store32_bd)                 \
     X(h_mov_load64_bisd) X(h_mov_load32_bisd) X(h_mov_store64_bisd) X(h_mov_store32_bisd)
-#define BRANCH_THREADED(X) X(h_jmp_folded) X(h_call_folded) X(h_ret_folded)
+#define BRANCH_THREADED(X) X(h_jmp_folded)
 #define THREADED_DECL(name) void t_##name(struct cpu *c, const struct insn *i);
 THREADED_LIST(THREADED_DECL)
 #undef THREADED_DECL
 void t_generic(struct cpu *c, const struct insn *i);
 void t_block_end(struct cpu *c, const struct insn *i);
-/* The threaded entry for a record running `fn` in the middle of a block. */
-insn_fn threaded_entry(insn_fn fn);
+/* Folded CALL and RET (branch.c), per code size and operand size: 64, 32, 16. */
+void t_call_folded_64(struct cpu *c, const struct insn *i);
+void t_call_folded_32(struct cpu *c, const struct insn *i);
+void t_call_folded_16(struct cpu *c, const struct insn *i);
+void t_ret_folded_64(struct cpu *c, const struct insn *i);
+void t_ret_folded_32(struct cpu *c, const struct insn *i);
+void t_ret_folded_16(struct cpu *c, const struct insn *i);
+/* The threaded entry for record i in the middle of a block of `code_bits` code. */
+insn_fn threaded_entry(const struct insn *i, unsigned code_bits);
 
 /* Into the next record, as a tail call: a jump, not a call, at -O2. */
 #define NEXT_RECORD(c, i) ((i) + 1)->run((c), (i) + 1)
