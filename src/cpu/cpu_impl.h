@@ -353,8 +353,9 @@ static inline uint64_t tlb_tag(const struct cpu *c, uint64_t la)
  * without the slow path (a hit, inside one page), else NULL. The TLB holds
  * canonical pages only, so a non-canonical address always misses: fast paths
  * built on this need no canonical check of their own. */
-static inline bool tlb_host(const struct cpu *c, uint64_t la, unsigned size, bool write,
-                            uint8_t **host)
+static inline __attribute__((always_inline)) bool tlb_host(const struct cpu *c, uint64_t la,
+                                                            unsigned size, bool write,
+                                                            uint8_t **host)
 {
     const struct tlb_entry *e = &c->data_tlb[(la >> 12) & (TLB_SIZE - 1)];
     /* The tag of the last byte's page: an access crossing into the next page misses. */

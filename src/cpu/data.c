@@ -563,45 +563,13 @@ DATA_THREADED(THREADED_MEM)
 /* Threaded 64-bit MOV forms: a TLB hit inline (non-canonical addresses miss),
  * anything else through the plain handler (mem_forms.c does the same). */
 #define MOV64_THREADED(suffix, indexed)                                                            \
-    void t_h_mov_load64_##suffix(struct cpu *c, const struct insn *i)                              \
-    {                                                                                              \
-        uint8_t *p;                                                                                \
-        if (unlikely(!tlb_host(c, ea64(c, i, indexed), 8, false, &p))) {                           \
-            t_generic(c, i);                                                                       \
-            return;                                                                                \
-        }                                                                                          \
-        c->gpr[i->reg] = load_host(p, 8);                                                          \
-        NEXT_RECORD(c, i);                                                                         \
-    }                                                                                              \
-    void t_h_mov_load32_##suffix(struct cpu *c, const struct insn *i)                              \
-    {                                                                                              \
-        uint8_t *p;                                                                                \
-        if (unlikely(!tlb_host(c, ea64(c, i, indexed), 4, false, &p))) {                           \
-            t_generic(c, i);                                                                       \
-            return;                                                                                \
-        }                                                                                          \
-        c->gpr[i->reg] = (uint32_t)load_host(p, 4);                                                \
-        NEXT_RECORD(c, i);                                                                         \
-    }                                                                                              \
-    void t_h_mov_store64_##suffix(struct cpu *c, const struct insn *i)                             \
-    {                                                                                              \
-        uint8_t *p;                                                                                \
-        if (unlikely(!tlb_host(c, ea64(c, i, indexed), 8, true, &p))) {                            \
-            t_generic(c, i);                                                                       \
-            return;                                                                                \
-        }                                                                                          \
-        store_host(p, 8, c->gpr[i->reg]);                                                          \
-        NEXT_RECORD(c, i);                                                                         \
-    }                                                                                              \
-    void t_h_mov_store32_##suffix(struct cpu *c, const struct insn *i)                             \
-    {                                                                                              \
-        uint8_t *p;                                                                                \
-        if (unlikely(!tlb_host(c, ea64(c, i, indexed), 4, true, &p))) {                            \
-            t_generic(c, i);                                                                       \
-            return;                                                                                \
-        }                                                                                          \
-        store_host(p, 4, c->gpr[i->reg]);                                                          \
-        NEXT_RECORD(c, i);                                                                         \
-    }
+    THREADED_HIT(h_mov_load64_##suffix, tlb_host(c, ea64(c, i, indexed), 8, false, &p),           \
+                 c->gpr[i->reg] = load_host(p, 8))                                                 \
+    THREADED_HIT(h_mov_load32_##suffix, tlb_host(c, ea64(c, i, indexed), 4, false, &p),           \
+                 c->gpr[i->reg] = (uint32_t)load_host(p, 4))                                       \
+    THREADED_HIT(h_mov_store64_##suffix, tlb_host(c, ea64(c, i, indexed), 8, true, &p),           \
+                 store_host(p, 8, c->gpr[i->reg]))                                                 \
+    THREADED_HIT(h_mov_store32_##suffix, tlb_host(c, ea64(c, i, indexed), 4, true, &p),           \
+                 store_host(p, 4, c->gpr[i->reg]))
 MOV64_THREADED(bd, false)
 MOV64_THREADED(bisd, true)

@@ -132,9 +132,11 @@ insn_fn threaded_entry(const struct insn *i, unsigned code_bits);
 /* Into the next record, as a tail call: a jump, not a call, at -O2. */
 #define NEXT_RECORD(c, i) ((i) + 1)->run((c), (i) + 1)
 /* The threaded entry of a handler that may fault (the run loop recovers RIP
- * from cur_insn), call a device or end the block early. */
-#define THREADED_MEM(name)                                                                         \
-    __attribute__((flatten)) void t_##name(struct cpu *c, const struct insn *i)                    \
+ * from cur_insn), call a device or end the block early. THREADED_MEM inlines
+ * the handler; THREADED_CALL, for big generic handlers, calls it (flatten
+ * would copy every helper they use into the entry). */
+#define THREADED_STOPPABLE(name, attributes)                                                       \
+    attributes void t_##name(struct cpu *c, const struct insn *i)                                  \
     {                                                                                              \
         c->cur_insn = i;                                                                           \
         name(c, i);                                                                                \
@@ -142,15 +144,21 @@ insn_fn threaded_entry(const struct insn *i, unsigned code_bits);
             return;                                                                                \
         NEXT_RECORD(c, i);                                                                         \
     }
-/* The same for a big generic handler: called, not inlined (flatten would copy
- * every helper it uses into the entry). */
-#define THREADED_CALL(name)                                                                        \
+#define THREADED_MEM(name) THREADED_STOPPABLE(name, __attribute__((flatten)))
+#define THREADED_CALL(name) THREADED_STOPPABLE(name, )
+/* A threaded entry with its fast path spelled out: `hit` finds the host
+ * address p of the memory operand (false: the plain handler does it all,
+ * through t_generic), then `body` does the instruction. A hit never reaches a
+ * device or decoded code, so it cannot stop the block. */
+#define THREADED_HIT(name, hit, body)                                                              \
     void t_##name(struct cpu *c, const struct insn *i)                                             \
     {                                                                                              \
-        c->cur_insn = i;                                                                           \
-        name(c, i);                                                                                \
-        if (unlikely(c->block_exit))                                                               \
+        uint8_t *p;                                                                                \
+        if (unlikely(!(hit))) {                                                                    \
+            t_generic(c, i);                                                                       \
             return;                                                                                \
+        }                                                                                          \
+        body;                                                                                      \
         NEXT_RECORD(c, i);                                                                         \
     }
 /* A register-only handler's threaded entry: it needs no RIP and cannot stop the block. */

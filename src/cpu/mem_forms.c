@@ -99,65 +99,48 @@ MOV_LEGACY_ONE(32, 32)
  * checks that fail, misses, MMIO, code pages) through the plain handler. A
  * hit never reaches a device or decoded code, so it cannot stop the block. */
 
-/* Linear address of the memory operand if the segment checks pass at once. */
-static inline __attribute__((always_inline)) bool la_fast(const struct cpu *c,
-                                                          const struct insn *i, unsigned size,
-                                                          bool write, uint64_t *la)
+/* Host address of the memory operand if the segment checks pass at once and
+ * the TLB grants the access. */
+static inline __attribute__((always_inline)) bool operand_host(const struct cpu *c,
+                                                               const struct insn *i, unsigned size,
+                                                               bool write, uint8_t **host)
 {
     uint64_t off = insn_ea(c, i);
-    if (c->code_bits == 64) { /* canonical or not: tlb_host() misses for the latter */
-        *la = off + (i->seg >= SEG_FS ? c->seg[i->seg].base : 0);
-        return true;
-    }
+    if (c->code_bits == 64) /* canonical or not: tlb_host() misses for the latter */
+        return tlb_host(c, off + (i->seg >= SEG_FS ? c->seg[i->seg].base : 0), size, write, host);
     const struct segment *sg = &c->seg[i->seg];
-    *la = (uint32_t)(sg->base + off);
     return ((c->seg_usable[write] >> i->seg) & 1) && off + size - 1 <= sg->limit &&
-           off + size - 1 >= off;
+           off + size - 1 >= off && tlb_host(c, (uint32_t)(sg->base + off), size, write, host);
+}
+
+/* The same for the MOV forms' 16/32-bit addressing (la_legacy()'s checks). */
+static inline __attribute__((always_inline)) bool legacy_host(const struct cpu *c,
+                                                              const struct insn *i,
+                                                              unsigned addrsize, unsigned size,
+                                                              bool write, uint8_t **host)
+{
+    uint64_t off = ea_legacy(c, i, addrsize);
+    const struct segment *sg = &c->seg[i->seg];
+    return ((c->seg_usable[write] >> i->seg) & 1) && off + size - 1 <= sg->limit &&
+           tlb_host(c, (uint32_t)(sg->base + off), size, write, host);
 }
 
 #define ALU_MEM_THREADED_ONE(name, op, bits)                                                       \
-    void t_h_##name##_mr##bits(struct cpu *c, const struct insn *i)                                \
-    {                                                                                              \
-        uint64_t la;                                                                               \
-        uint8_t *p;                                                                                \
-        if (unlikely(!la_fast(c, i, bits / 8, op != ALU_CMP, &la) ||                               \
-                     !tlb_host(c, la, bits / 8, op != ALU_CMP, &p))) {                          \
-            t_generic(c, i);                                                                       \
-            return;                                                                                \
-        }                                                                                          \
+    THREADED_HIT(h_##name##_mr##bits, operand_host(c, i, bits / 8, op != ALU_CMP, &p), {          \
         uint64_t r = alu_compute(c, op, bits / 8, load_host(p, bits / 8), c->gpr[i->reg], true);  \
         if (op != ALU_CMP)                                                                         \
             store_host(p, bits / 8, r);                                                            \
-        NEXT_RECORD(c, i);                                                                         \
-    }                                                                                              \
-    void t_h_##name##_mi##bits(struct cpu *c, const struct insn *i)                                \
-    {                                                                                              \
-        uint64_t la;                                                                               \
-        uint8_t *p;                                                                                \
-        if (unlikely(!la_fast(c, i, bits / 8, op != ALU_CMP, &la) ||                               \
-                     !tlb_host(c, la, bits / 8, op != ALU_CMP, &p))) {                          \
-            t_generic(c, i);                                                                       \
-            return;                                                                                \
-        }                                                                                          \
+    })                                                                                             \
+    THREADED_HIT(h_##name##_mi##bits, operand_host(c, i, bits / 8, op != ALU_CMP, &p), {          \
         uint64_t r = alu_compute(c, op, bits / 8, load_host(p, bits / 8), i->imm, true);          \
         if (op != ALU_CMP)                                                                         \
             store_host(p, bits / 8, r);                                                            \
-        NEXT_RECORD(c, i);                                                                         \
-    }                                                                                              \
-    void t_h_##name##_rm##bits(struct cpu *c, const struct insn *i)                                \
-    {                                                                                              \
-        uint64_t la;                                                                               \
-        uint8_t *p;                                                                                \
-        if (unlikely(!la_fast(c, i, bits / 8, false, &la) ||                                       \
-                     !tlb_host(c, la, bits / 8, false, &p))) {                                   \
-            t_generic(c, i);                                                                       \
-            return;                                                                                \
-        }                                                                                          \
+    })                                                                                             \
+    THREADED_HIT(h_##name##_rm##bits, operand_host(c, i, bits / 8, false, &p), {                   \
         uint64_t r = alu_compute(c, op, bits / 8, c->gpr[i->reg], load_host(p, bits / 8), true);  \
         if (op != ALU_CMP)                                                                         \
             reg_write(c, i->reg, bits / 8, r);                                                     \
-        NEXT_RECORD(c, i);                                                                         \
-    }
+    })
 #define ALU_MEM_THREADED_SIZES(name, op)                                                           \
     ALU_MEM_THREADED_ONE(name, op, 16) ALU_MEM_THREADED_ONE(name, op, 32)                          \
     ALU_MEM_THREADED_ONE(name, op, 64)
@@ -171,32 +154,10 @@ ALU_MEM_THREADED_SIZES(xor, ALU_XOR)
 ALU_MEM_THREADED_SIZES(cmp, ALU_CMP)
 
 #define MOV_LEGACY_THREADED_ONE(bits, abits)                                                       \
-    void t_h_mov_load##bits##_a##abits(struct cpu *c, const struct insn *i)                        \
-    {                                                                                              \
-        uint64_t off = ea_legacy(c, i, abits / 8);                                                 \
-        const struct segment *sg = &c->seg[i->seg];                                                \
-        uint8_t *p;                                                                                \
-        if (unlikely(!((c->seg_usable[0] >> i->seg) & 1) || off + bits / 8 - 1 > sg->limit ||      \
-                     !tlb_host(c, (uint32_t)(sg->base + off), bits / 8, false, &p))) {           \
-            t_generic(c, i);                                                                       \
-            return;                                                                                \
-        }                                                                                          \
-        reg_write(c, i->reg, bits / 8, load_host(p, bits / 8));                                    \
-        NEXT_RECORD(c, i);                                                                         \
-    }                                                                                              \
-    void t_h_mov_store##bits##_a##abits(struct cpu *c, const struct insn *i)                       \
-    {                                                                                              \
-        uint64_t off = ea_legacy(c, i, abits / 8);                                                 \
-        const struct segment *sg = &c->seg[i->seg];                                                \
-        uint8_t *p;                                                                                \
-        if (unlikely(!((c->seg_usable[1] >> i->seg) & 1) || off + bits / 8 - 1 > sg->limit ||      \
-                     !tlb_host(c, (uint32_t)(sg->base + off), bits / 8, true, &p))) {            \
-            t_generic(c, i);                                                                       \
-            return;                                                                                \
-        }                                                                                          \
-        store_host(p, bits / 8, c->gpr[i->reg]);                                                   \
-        NEXT_RECORD(c, i);                                                                         \
-    }
+    THREADED_HIT(h_mov_load##bits##_a##abits, legacy_host(c, i, abits / 8, bits / 8, false, &p), \
+                 reg_write(c, i->reg, bits / 8, load_host(p, bits / 8)))                           \
+    THREADED_HIT(h_mov_store##bits##_a##abits, legacy_host(c, i, abits / 8, bits / 8, true, &p), \
+                 store_host(p, bits / 8, c->gpr[i->reg]))
 MOV_LEGACY_THREADED_ONE(16, 16)
 MOV_LEGACY_THREADED_ONE(16, 32)
 MOV_LEGACY_THREADED_ONE(32, 16)
