@@ -92,6 +92,28 @@ static void ipi(struct cpu *c, uint8_t dest, uint32_t low)
 #define LOGICAL (1u << 11)
 #define LEVEL_ASSERT (1u << 14)
 
+/* A store to the APIC ends its block (tlb.c): the self-IPI it sends is taken
+ * at the next instruction, although the loop around it is one block that the
+ * run loop would otherwise run again without looking at events (cpu.c). */
+static void test_self_ipi_from_a_one_block_loop_is_taken_after_the_store(void **state)
+{
+    struct fixture *f = *state;
+    struct bare *b = f->b[0];
+    struct cpu *c = cpu(f, 0);
+    bare_prot32(b, 0, 0, 0);
+    enable(c);
+    /* mov eax, SH_SELF | 0x1F (the bare IDT has 32 gates); l: mov [0xFEE00300], eax;
+     * inc ecx; jmp l */
+    bare_code(b, BARE_CODE, "B8 1F 00 04 00 A3 00 03 E0 FE 41 EB F8");
+    c->gpr[R_CX] = 0;
+    cpu_set_rflags(c, 0x202); /* IF */
+    c->state = CPU_RUNNING;
+    cpu_run(c, 1000);
+    assert_int_equal(bare_vector(b), 0x1F);
+    assert_int_equal(c->gpr[R_CX], 0);
+    assert_int_equal(bare_peek32(b, c->gpr[R_SP]), BARE_CODE + 10); /* after the store */
+}
+
 static void test_reset_values(void **state)
 {
     struct fixture *f = *state;
@@ -340,6 +362,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_reset_values, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_self_ipi_from_a_one_block_loop_is_taken_after_the_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tpr_masks_lower_priority_classes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_software_disabled_apic_delivers_nothing_and_masks_lvts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_eoi_clears_highest_isr_and_reports_level_vectors, setup, teardown),

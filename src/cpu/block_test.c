@@ -11,7 +11,9 @@
  * record takes every condition as the two instructions run apart do, splits
  * when the budget ends between them, and a #GP from its target reports the
  * Jcc (cpu.md §5.2). Flags a block drops as dead (liveness.c) are exact
- * wherever a run can stop: at a fault, and where a budget ends.
+ * wherever a run can stop: at a fault, and where a budget ends. An event a
+ * device store raises inside a loop that is one block is taken right after
+ * the store.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -120,6 +122,44 @@ static void test_budget_ending_inside_a_block_sees_dead_flags(void **state)
         assert_int_equal(c->gpr[R_SI], 0);
         bare_free(b);
     }
+}
+
+/* A device whose register raises an NMI on the CPU when written. */
+static uint64_t nmi_dev_read(void *opaque, uint64_t offset, unsigned size)
+{
+    (void)opaque;
+    (void)offset;
+    (void)size;
+    return 0;
+}
+
+static void nmi_dev_write(void *opaque, uint64_t offset, uint64_t value, unsigned size)
+{
+    (void)offset;
+    (void)value;
+    (void)size;
+    ((struct cpu *)opaque)->nmi_pending = true;
+}
+
+/* A store that reaches a device ends its block (tlb.c): the event it raises
+ * is taken at the next instruction, although the loop around it is one block
+ * that the run loop runs again without looking at events (cpu.c). */
+static void test_event_raised_by_a_device_store_in_a_one_block_loop(void **state)
+{
+    (void)state;
+    static const struct mem_ops ops = {"nmi-dev", nmi_dev_read, nmi_dev_write, 4, 4};
+    struct bare *b = make32();
+    struct cpu *c = &b->cpu;
+    mem_region_add(b->system, mem_region_mmio(&b->sys, "nmi-dev", 0x1000, &ops, c), 0xD0000000, 1);
+    /* l: mov [0xD0000000], eax; inc ecx; jmp l */
+    bare_code(b, BARE_CODE, "A3 00 00 00 D0 41 EB F8");
+    c->gpr[R_CX] = 0;
+    start_at(b, BARE_CODE);
+    cpu_run(c, 1000);
+    assert_int_equal(bare_vector(b), EXC_NMI);
+    assert_int_equal(c->gpr[R_CX], 0);
+    assert_int_equal(bare_peek32(b, c->gpr[R_SP]), BARE_CODE + 5); /* after the store */
+    bare_free(b);
 }
 
 static void test_folded_jmp_beyond_cs_limit_faults_at_the_jmp(void **state)
@@ -473,6 +513,7 @@ int main(void)
         cmocka_unit_test(test_fault_mid_block_reports_its_rip_and_count),
         cmocka_unit_test(test_flags_are_exact_at_a_fault_after_dead_flags),
         cmocka_unit_test(test_budget_ending_inside_a_block_sees_dead_flags),
+        cmocka_unit_test(test_event_raised_by_a_device_store_in_a_one_block_loop),
         cmocka_unit_test(test_folded_jmp_beyond_cs_limit_faults_at_the_jmp),
         cmocka_unit_test(test_folded_jmp_that_wraps_ip_leaves_the_block),
         cmocka_unit_test(test_budget_ending_after_a_folded_call_resumes_at_the_target),

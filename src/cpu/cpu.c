@@ -263,7 +263,7 @@ insn_fn threaded_entry(const struct insn *i, unsigned code_bits)
 /* Runs block b whole (no TF, no interrupt shadow, its instructions fit in
  * the budget): the threaded chain up to its last record, then the last record
  * with exact RIP. While the block is its own successor (a loop that fits in
- * one block) and nothing needs the run loop, it runs again at once. Returns
+ * one block) and ran to its end, it runs again at once. Returns
  * whether the last run reached the block's end, so its successor may be
  * chained. */
 static inline bool run_whole(struct cpu *c, struct block *b, uint64_t end)
@@ -271,7 +271,6 @@ static inline bool run_whole(struct cpu *c, struct block *b, uint64_t end)
     const struct insn *insns = b->insn, *last = insns + b->n - 1;
     bool wrap32 = c->code_bits != 64;
     uint64_t start = c->rip;
-    uint32_t key = block_link_key(c);
     c->cur_block = b;
     c->blk_first = insns;
     for (;;) {
@@ -316,9 +315,12 @@ static inline bool run_whole(struct cpu *c, struct block *b, uint64_t end)
             c->cur_block = NULL;
             return false;
         }
+        /* Nothing else can have changed: TF, IF, CPL, the code size and the
+         * TLB change only in block enders, and an event becomes pending only
+         * through a device access, which ends the block (tlb.c); timers are
+         * the machine's events, which `end` does not pass. */
         if (!(b->self_loop && c->rip == start && c->icount + b->n + b->fused_last <= end &&
-              !c->yield && c->state == CPU_RUNNING && !(c->rflags & FLAG_TF) &&
-              !interrupts_pending(c) && block_link_key(c) == key))
+              !c->yield))
             break;
     }
     c->cur_block = NULL;

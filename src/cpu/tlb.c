@@ -53,6 +53,9 @@ static uint64_t read_one_page(struct cpu *c, uint64_t la, unsigned size, enum ac
     struct tlb_entry *e = tlb_fill(c, la, acc, user);
     if (e->tag_read == tlb_tag(c, la))
         return load_host((const uint8_t *)(uintptr_t)(la + e->addend), size);
+    /* A device may make an event pending: the block ends after this access
+     * (cpu.md §5.4), so the run loop sees it at the next instruction. */
+    c->block_exit = true;
     uint64_t pa = e->paddr | (la & 0xFFF);
     if (apic_claims(c, pa))
         return apic_mmio_read(c, pa, size);
@@ -88,6 +91,7 @@ static void write_phys(struct cpu *c, struct tlb_entry *e, uint64_t la, unsigned
         mem_note_ram_write(c->as->sys, e->block, e->block_offset + (la & 0xFFF), size);
         return;
     }
+    c->block_exit = true; /* a device: as in read_one_page() */
     if (apic_claims(c, pa)) {
         apic_mmio_write(c, pa, size, (uint32_t)v);
         return;
