@@ -51,13 +51,13 @@ void h_alu_EbGb(struct cpu *c, const struct insn *i)
 #define ALU_RR_ONE(name, op, bits)                                                                 \
     void h_##name##_rr##bits(struct cpu *c, const struct insn *i)                                  \
     {                                                                                              \
-        uint64_t r = alu_compute(c, op, bits / 8, c->gpr[i->rm], c->gpr[i->reg], true);           \
+        uint64_t r = alu_compute(c, op, bits / 8, c->gpr[(unsigned)i->rm], c->gpr[(unsigned)i->reg], true);           \
         if (op != ALU_CMP)                                                                         \
             reg_write(c, i->rm, bits / 8, r);                                                      \
     }                                                                                              \
     void h_##name##_ri##bits(struct cpu *c, const struct insn *i)                                  \
     {                                                                                              \
-        uint64_t r = alu_compute(c, op, bits / 8, c->gpr[i->rm], i->imm, true);                   \
+        uint64_t r = alu_compute(c, op, bits / 8, c->gpr[(unsigned)i->rm], i->imm, true);                   \
         if (op != ALU_CMP)                                                                         \
             reg_write(c, i->rm, bits / 8, r);                                                      \
     }
@@ -69,11 +69,11 @@ void h_alu_EbGb(struct cpu *c, const struct insn *i)
     void h_##name##_rr##bits##_nf(struct cpu *c, const struct insn *i)                             \
     {                                                                                              \
         reg_write(c, i->rm, bits / 8,                                                              \
-                  alu_compute(c, op, bits / 8, c->gpr[i->rm], c->gpr[i->reg], false));            \
+                  alu_compute(c, op, bits / 8, c->gpr[(unsigned)i->rm], c->gpr[(unsigned)i->reg], false));            \
     }                                                                                              \
     void h_##name##_ri##bits##_nf(struct cpu *c, const struct insn *i)                             \
     {                                                                                              \
-        reg_write(c, i->rm, bits / 8, alu_compute(c, op, bits / 8, c->gpr[i->rm], i->imm, false)); \
+        reg_write(c, i->rm, bits / 8, alu_compute(c, op, bits / 8, c->gpr[(unsigned)i->rm], i->imm, false)); \
     }
 #define ALU_NF_SIZES(name, op)                                                                     \
     ALU_NF_ONE(name, op, 16) ALU_NF_ONE(name, op, 32) ALU_NF_ONE(name, op, 64)
@@ -108,43 +108,43 @@ static inline __attribute__((always_inline)) uint64_t inc_dec(struct cpu *c, uns
 #define UNARY_ONE(bits)                                                                            \
     void h_test_rr##bits(struct cpu *c, const struct insn *i)                                      \
     {                                                                                              \
-        lazy_set_logic(c, bits, c->gpr[i->rm] & c->gpr[i->reg] & size_mask(bits / 8));             \
+        lazy_set_logic(c, bits, c->gpr[(unsigned)i->rm] & c->gpr[(unsigned)i->reg] & size_mask(bits / 8));             \
     }                                                                                              \
     void h_test_ri##bits(struct cpu *c, const struct insn *i)                                      \
     {                                                                                              \
-        lazy_set_logic(c, bits, c->gpr[i->rm] & i->imm & size_mask(bits / 8));                     \
+        lazy_set_logic(c, bits, c->gpr[(unsigned)i->rm] & i->imm & size_mask(bits / 8));                     \
     }                                                                                              \
     void h_inc_r##bits(struct cpu *c, const struct insn *i)                                        \
     {                                                                                              \
-        reg_write(c, i->rm, bits / 8, inc_dec(c, bits / 8, c->gpr[i->rm], false));                 \
+        reg_write(c, i->rm, bits / 8, inc_dec(c, bits / 8, c->gpr[(unsigned)i->rm], false));                 \
     }                                                                                              \
     void h_dec_r##bits(struct cpu *c, const struct insn *i)                                        \
     {                                                                                              \
-        reg_write(c, i->rm, bits / 8, inc_dec(c, bits / 8, c->gpr[i->rm], true));                  \
+        reg_write(c, i->rm, bits / 8, inc_dec(c, bits / 8, c->gpr[(unsigned)i->rm], true));                  \
     }                                                                                              \
     void h_neg_r##bits(struct cpu *c, const struct insn *i)                                        \
     {                                                                                              \
-        reg_write(c, i->rm, bits / 8, alu_compute(c, ALU_SUB, bits / 8, 0, c->gpr[i->rm], true)); \
+        reg_write(c, i->rm, bits / 8, alu_compute(c, ALU_SUB, bits / 8, 0, c->gpr[(unsigned)i->rm], true)); \
     }                                                                                              \
     void h_inc_r##bits##_nf(struct cpu *c, const struct insn *i)                                   \
     {                                                                                              \
-        reg_write(c, i->rm, bits / 8, c->gpr[i->rm] + 1);                                          \
+        reg_write(c, i->rm, bits / 8, c->gpr[(unsigned)i->rm] + 1);                                          \
     }                                                                                              \
     void h_dec_r##bits##_nf(struct cpu *c, const struct insn *i)                                   \
     {                                                                                              \
-        reg_write(c, i->rm, bits / 8, c->gpr[i->rm] - 1);                                          \
+        reg_write(c, i->rm, bits / 8, c->gpr[(unsigned)i->rm] - 1);                                          \
     }                                                                                              \
     void h_neg_r##bits##_nf(struct cpu *c, const struct insn *i)                                   \
     {                                                                                              \
-        reg_write(c, i->rm, bits / 8, 0 - c->gpr[i->rm]);                                          \
+        reg_write(c, i->rm, bits / 8, 0 - c->gpr[(unsigned)i->rm]);                                          \
     }                                                                                              \
     void h_not_r##bits(struct cpu *c, const struct insn *i)                                        \
     {                                                                                              \
-        reg_write(c, i->rm, bits / 8, ~c->gpr[i->rm]);                                             \
+        reg_write(c, i->rm, bits / 8, ~c->gpr[(unsigned)i->rm]);                                             \
     }                                                                                              \
     void h_mov_rr##bits(struct cpu *c, const struct insn *i)                                       \
     {                                                                                              \
-        reg_write(c, i->rm, bits / 8, c->gpr[i->reg]);                                             \
+        reg_write(c, i->rm, bits / 8, c->gpr[(unsigned)i->reg]);                                             \
     }                                                                                              \
     void h_mov_ri##bits(struct cpu *c, const struct insn *i)                                       \
     {                                                                                              \
@@ -158,7 +158,7 @@ void h_alu_EvGv(struct cpu *c, const struct insn *i)
 {
     unsigned op = (i->op >> 3) & 7, s = i->opsize;
     if (!(i->flags & INSN_MEM)) {
-        uint64_t r = alu_apply(c, op, s, c->gpr[i->rm], c->gpr[i->reg]);
+        uint64_t r = alu_apply(c, op, s, c->gpr[(unsigned)i->rm], c->gpr[(unsigned)i->reg]);
         if (op != ALU_CMP)
             reg_write(c, i->rm, s, r);
         return;
@@ -166,8 +166,8 @@ void h_alu_EvGv(struct cpu *c, const struct insn *i)
     uint64_t la = seg_linear(c, i->seg, insn_ea(c, i), s, op == ALU_CMP ? ACC_READ : ACC_WRITE);
     uint64_t a = lin_read(c, la, s);
     if (op != ALU_CMP)
-        lin_write(c, la, s, alu_compute(c, op, s, a, c->gpr[i->reg], false));
-    alu_apply(c, op, s, a, c->gpr[i->reg]);
+        lin_write(c, la, s, alu_compute(c, op, s, a, c->gpr[(unsigned)i->reg], false));
+    alu_apply(c, op, s, a, c->gpr[(unsigned)i->reg]);
 }
 
 void h_alu_GbEb(struct cpu *c, const struct insn *i)
@@ -181,8 +181,8 @@ void h_alu_GbEb(struct cpu *c, const struct insn *i)
 void h_alu_GvEv(struct cpu *c, const struct insn *i)
 {
     unsigned op = (i->op >> 3) & 7, s = i->opsize;
-    uint64_t b = (i->flags & INSN_MEM) ? seg_read(c, i->seg, insn_ea(c, i), s) : c->gpr[i->rm];
-    uint64_t r = alu_apply(c, op, s, c->gpr[i->reg], b);
+    uint64_t b = (i->flags & INSN_MEM) ? seg_read(c, i->seg, insn_ea(c, i), s) : c->gpr[(unsigned)i->rm];
+    uint64_t r = alu_apply(c, op, s, c->gpr[(unsigned)i->reg], b);
     if (op != ALU_CMP)
         reg_write(c, i->reg, s, r);
 }
@@ -207,7 +207,7 @@ static void grp1(struct cpu *c, const struct insn *i, unsigned s)
 {
     unsigned op = i->reg & 7;
     if (!(i->flags & INSN_MEM)) {
-        uint64_t a = s == 1 ? reg8_read(c, i->rm, i->flags & INSN_REX) : c->gpr[i->rm];
+        uint64_t a = s == 1 ? reg8_read(c, i->rm, i->flags & INSN_REX) : c->gpr[(unsigned)i->rm];
         uint64_t r = alu_apply(c, op, s, a, i->imm);
         if (op != ALU_CMP)
             rm_write(c, i, s, r);
@@ -229,7 +229,7 @@ void h_test_EbGb(struct cpu *c, const struct insn *i)
 
 void h_test_EvGv(struct cpu *c, const struct insn *i)
 {
-    alu_apply(c, ALU_AND, i->opsize, rm_read(c, i, i->opsize), c->gpr[i->reg]);
+    alu_apply(c, ALU_AND, i->opsize, rm_read(c, i, i->opsize), c->gpr[(unsigned)i->reg]);
 }
 
 void h_test_ALIb(struct cpu *c, const struct insn *i)
@@ -402,7 +402,7 @@ static void imul2(struct cpu *c, const struct insn *i, uint64_t a, uint64_t b)
     unsigned s = i->opsize;
     if (s == 8) {
         s128 r = (s128)(int64_t)a * (int64_t)b;
-        c->gpr[i->reg] = (uint64_t)r;
+        c->gpr[(unsigned)i->reg] = (uint64_t)r;
         mul_flags(c, (uint64_t)r, 64, r != (s128)(int64_t)r);
         return;
     }
@@ -413,7 +413,7 @@ static void imul2(struct cpu *c, const struct insn *i, uint64_t a, uint64_t b)
 
 void h_imul_GvEv(struct cpu *c, const struct insn *i)
 {
-    imul2(c, i, c->gpr[i->reg], rm_read(c, i, i->opsize));
+    imul2(c, i, c->gpr[(unsigned)i->reg], rm_read(c, i, i->opsize));
 }
 
 /* 69 Iz and 6B Ib share the handler: the immediate is sign-extended at decode. */
@@ -584,21 +584,21 @@ void h_shift_reg_imm(struct cpu *c, const struct insn *i)
 {
     unsigned s = i->opsize;
     unsigned count = i->op == 0xD1 ? 1 : (unsigned)i->imm & 0xFF;
-    reg_write(c, i->rm, s, shift_op(c, i->reg & 7, s, c->gpr[i->rm], count));
+    reg_write(c, i->rm, s, shift_op(c, i->reg & 7, s, c->gpr[(unsigned)i->rm], count));
 }
 
 /* The same per operation and size; the decoder stores the count (1 for D1) in imm. */
 #define SHIFT_RI_ONE(name, op, bits)                                                               \
     void h_##name##_ri##bits(struct cpu *c, const struct insn *i)                                  \
     {                                                                                              \
-        reg_write(c, i->rm, bits / 8, shift_op(c, op, bits / 8, c->gpr[i->rm], (unsigned)i->imm)); \
+        reg_write(c, i->rm, bits / 8, shift_op(c, op, bits / 8, c->gpr[(unsigned)i->rm], (unsigned)i->imm)); \
     }
 /* Without the flags (liveness.c only converts counts that are not 0 once masked). */
 #define SHIFT_NF_ONE(name, op, bits)                                                               \
     void h_##name##_ri##bits##_nf(struct cpu *c, const struct insn *i)                             \
     {                                                                                              \
         unsigned count = (unsigned)i->imm & (bits == 64 ? 63 : 31);                                \
-        reg_write(c, i->rm, bits / 8, shift_value(op, bits / 8, c->gpr[i->rm], count));            \
+        reg_write(c, i->rm, bits / 8, shift_value(op, bits / 8, c->gpr[(unsigned)i->rm], count));            \
     }
 #define SHIFT_RI_SIZES(name, op)                                                                   \
     SHIFT_RI_ONE(name, op, 16) SHIFT_RI_ONE(name, op, 32) SHIFT_RI_ONE(name, op, 64)               \
@@ -625,7 +625,7 @@ static void double_shift(struct cpu *c, const struct insn *i, bool left)
             rm_write(c, i, s, dst);
         return;
     }
-    uint64_t src = c->gpr[i->reg] & size_mask(s), m = size_mask(s), r;
+    uint64_t src = c->gpr[(unsigned)i->reg] & size_mask(s), m = size_mask(s), r;
     bool cf;
     if (s == 2 && count > 16) {
         /* Undefined for 16-bit counts above 16: smmvm shifts the 48-bit string
@@ -682,7 +682,7 @@ static void bit_op(struct cpu *c, const struct insn *i, unsigned kind, uint64_t 
         v = lin_read(c, la, s);
     } else {
         bitoff &= bits - 1;
-        v = c->gpr[i->rm] & size_mask(s);
+        v = c->gpr[(unsigned)i->rm] & size_mask(s);
     }
     bool bit = (v >> bitoff) & 1;
     if (kind == 1)
@@ -705,7 +705,7 @@ void h_bt_EvGv(struct cpu *c, const struct insn *i)
 {
     /* 0F A3 BT, AB BTS, B3 BTR, BB BTC */
     unsigned kind = i->op == 0xA3 ? 0 : i->op == 0xAB ? 1 : i->op == 0xB3 ? 2 : 3;
-    bit_op(c, i, kind, c->gpr[i->reg], true);
+    bit_op(c, i, kind, c->gpr[(unsigned)i->reg], true);
 }
 
 void h_grp8_EvIb(struct cpu *c, const struct insn *i)

@@ -25,7 +25,9 @@ struct insn {
     int16_t offset; /* RIP = block RIP + offset (negative after a folded backward JMP) */
     uint8_t len;
     uint8_t op;     /* opcode byte (second byte for 0F xx) */
-    uint8_t reg;    /* ModRM.reg with REX.R */
+    uint8_t reg;    /* ModRM.reg with REX.R (handlers index gpr[] with (unsigned)i->reg and
+                     * (unsigned)i->rm, the type reg_write() takes, so GCC loads and stores
+                     * one register slot instead of computing the index twice) */
     uint8_t rm;     /* ModRM.rm with REX.B: the register when the operand is a register */
     uint8_t base;   /* REG_NONE, a GPR, or REG_RIP */
     uint8_t index;  /* REG_NONE or a GPR */
@@ -176,9 +178,11 @@ static inline uint64_t reg_read(const struct cpu *c, unsigned r, unsigned size)
 static inline void reg_write(struct cpu *c, unsigned r, unsigned size, uint64_t v)
 {
     switch (size) {
-    case 2:
-        c->gpr[r] = (c->gpr[r] & ~0xFFFFull) | (v & 0xFFFF);
+    case 2: { /* bits 63:16 stay: a 16-bit store into the low half (little-endian host) */
+        uint16_t w = (uint16_t)v;
+        memcpy(&c->gpr[r], &w, 2);
         break;
+    }
     case 4:
         c->gpr[r] = (uint32_t)v;
         break;
@@ -300,6 +304,9 @@ struct tlb_entry *tlb_fill(struct cpu *c, uint64_t la, enum access acc, bool use
 /* Throws #PF unless `la` could be written (used before multi-part writes). */
 void mem_probe_write(struct cpu *c, uint64_t la, unsigned size);
 
+/* Guest memory and the register file are accessed with host loads and stores
+ * of the guest's little-endian layout. */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "smmvm needs a little-endian host");
 static inline uint64_t load_host(const uint8_t *p, unsigned size)
 {
     switch (size) {

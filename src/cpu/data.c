@@ -15,10 +15,10 @@ void h_mov_EvGv(struct cpu *c, const struct insn *i)
 {
     unsigned s = i->opsize;
     if (!(i->flags & INSN_MEM)) {
-        reg_write(c, i->rm, s, c->gpr[i->reg]);
+        reg_write(c, i->rm, s, c->gpr[(unsigned)i->reg]);
         return;
     }
-    seg_write(c, i->seg, insn_ea(c, i), s, c->gpr[i->reg]);
+    seg_write(c, i->seg, insn_ea(c, i), s, c->gpr[(unsigned)i->reg]);
 }
 
 /* 64-bit-mode MOV between a GPR and [base + disp] or [base + index*scale + disp]
@@ -44,19 +44,19 @@ static inline uint64_t la64(struct cpu *c, const struct insn *i, bool indexed, u
 #define MOV64_FORMS(suffix, indexed)                                                               \
     void h_mov_load64_##suffix(struct cpu *c, const struct insn *i)                                \
     {                                                                                              \
-        c->gpr[i->reg] = lin_read(c, la64(c, i, indexed, 8, ACC_READ), 8);                         \
+        c->gpr[(unsigned)i->reg] = lin_read(c, la64(c, i, indexed, 8, ACC_READ), 8);                         \
     }                                                                                              \
     void h_mov_load32_##suffix(struct cpu *c, const struct insn *i)                                \
     {                                                                                              \
-        c->gpr[i->reg] = (uint32_t)lin_read(c, la64(c, i, indexed, 4, ACC_READ), 4);               \
+        c->gpr[(unsigned)i->reg] = (uint32_t)lin_read(c, la64(c, i, indexed, 4, ACC_READ), 4);               \
     }                                                                                              \
     void h_mov_store64_##suffix(struct cpu *c, const struct insn *i)                               \
     {                                                                                              \
-        lin_write(c, la64(c, i, indexed, 8, ACC_WRITE), 8, c->gpr[i->reg]);                        \
+        lin_write(c, la64(c, i, indexed, 8, ACC_WRITE), 8, c->gpr[(unsigned)i->reg]);                        \
     }                                                                                              \
     void h_mov_store32_##suffix(struct cpu *c, const struct insn *i)                               \
     {                                                                                              \
-        lin_write(c, la64(c, i, indexed, 4, ACC_WRITE), 4, c->gpr[i->reg]);                        \
+        lin_write(c, la64(c, i, indexed, 4, ACC_WRITE), 4, c->gpr[(unsigned)i->reg]);                        \
     }
 MOV64_FORMS(bd, false)
 MOV64_FORMS(bisd, true)
@@ -70,7 +70,7 @@ void h_mov_GvEv(struct cpu *c, const struct insn *i)
 {
     unsigned s = i->opsize;
     if (!(i->flags & INSN_MEM)) {
-        reg_write(c, i->reg, s, c->gpr[i->rm]);
+        reg_write(c, i->reg, s, c->gpr[(unsigned)i->rm]);
         return;
     }
     reg_write(c, i->reg, s, seg_read(c, i->seg, insn_ea(c, i), s));
@@ -161,10 +161,10 @@ void h_xchg_EvGv(struct cpu *c, const struct insn *i)
     if (i->flags & INSN_MEM) {
         la = seg_linear(c, i->seg, insn_ea(c, i), s, ACC_WRITE);
         a = lin_read(c, la, s);
-        lin_write(c, la, s, c->gpr[i->reg]);
+        lin_write(c, la, s, c->gpr[(unsigned)i->reg]);
     } else {
-        a = c->gpr[i->rm];
-        reg_write(c, i->rm, s, c->gpr[i->reg]);
+        a = c->gpr[(unsigned)i->rm];
+        reg_write(c, i->rm, s, c->gpr[(unsigned)i->reg]);
     }
     reg_write(c, i->reg, s, a);
 }
@@ -177,7 +177,7 @@ void h_xchg_AX_r(struct cpu *c, const struct insn *i)
         return;
     }
     uint64_t a = c->gpr[R_AX];
-    reg_write(c, R_AX, i->opsize, c->gpr[i->rm]);
+    reg_write(c, R_AX, i->opsize, c->gpr[(unsigned)i->rm]);
     reg_write(c, i->rm, i->opsize, a);
 }
 
@@ -232,7 +232,7 @@ void h_cmov(struct cpu *c, const struct insn *i)
     if (cpu_cond(c, i->op & 15))
         reg_write(c, i->reg, s, v);
     else if (s == 4)
-        reg_write(c, i->reg, 4, c->gpr[i->reg]); /* 32-bit CMOV always zero-extends */
+        reg_write(c, i->reg, 4, c->gpr[(unsigned)i->reg]); /* 32-bit CMOV always zero-extends */
 }
 
 void h_setcc(struct cpu *c, const struct insn *i)
@@ -243,9 +243,9 @@ void h_setcc(struct cpu *c, const struct insn *i)
 void h_bswap(struct cpu *c, const struct insn *i)
 {
     if (i->opsize == 8)
-        c->gpr[i->rm] = __builtin_bswap64(c->gpr[i->rm]);
+        c->gpr[(unsigned)i->rm] = __builtin_bswap64(c->gpr[(unsigned)i->rm]);
     else if (i->opsize == 4)
-        reg_write(c, i->rm, 4, __builtin_bswap32((uint32_t)c->gpr[i->rm]));
+        reg_write(c, i->rm, 4, __builtin_bswap32((uint32_t)c->gpr[(unsigned)i->rm]));
     else
         reg_write(c, i->rm, 2, 0); /* 16-bit BSWAP is undefined; smmvm clears, as Intel CPUs do */
 }
@@ -287,7 +287,7 @@ void h_xlat(struct cpu *c, const struct insn *i)
 
 void h_push_r(struct cpu *c, const struct insn *i)
 {
-    stack_push(c, i->opsize, c->gpr[i->rm]);
+    stack_push(c, i->opsize, c->gpr[(unsigned)i->rm]);
 }
 
 void h_pop_r(struct cpu *c, const struct insn *i)
@@ -531,9 +531,9 @@ void h_arpl(struct cpu *c, const struct insn *i)
         la = seg_linear(c, i->seg, insn_ea(c, i), 2, ACC_WRITE);
         dst = lin_read(c, la, 2);
     } else {
-        dst = c->gpr[i->rm] & 0xFFFF;
+        dst = c->gpr[(unsigned)i->rm] & 0xFFFF;
     }
-    uint16_t src = (uint16_t)c->gpr[i->reg];
+    uint16_t src = (uint16_t)c->gpr[(unsigned)i->reg];
     flags_sync(c);
     if ((dst & 3) < (src & 3u)) {
         dst = (dst & ~3ull) | (src & 3);
@@ -553,7 +553,7 @@ void h_bound(struct cpu *c, const struct insn *i)
     uint64_t ea = insn_ea(c, i);
     int64_t lo = (int64_t)sext(seg_read(c, i->seg, ea, s), s);
     int64_t hi = (int64_t)sext(seg_read(c, i->seg, (ea + s) & size_mask(i->addrsize), s), s);
-    int64_t v = (int64_t)sext(c->gpr[i->reg], s);
+    int64_t v = (int64_t)sext(c->gpr[(unsigned)i->reg], s);
     if (v < lo || v > hi)
         cpu_fault_noerr(c, EXC_BR);
 }
@@ -564,12 +564,12 @@ DATA_THREADED(THREADED_MEM)
  * anything else through the plain handler (mem_forms.c does the same). */
 #define MOV64_THREADED(suffix, indexed)                                                            \
     THREADED_HIT(h_mov_load64_##suffix, tlb_host(c, ea64(c, i, indexed), 8, false, &p),           \
-                 c->gpr[i->reg] = load_host(p, 8))                                                 \
+                 c->gpr[(unsigned)i->reg] = load_host(p, 8))                                                 \
     THREADED_HIT(h_mov_load32_##suffix, tlb_host(c, ea64(c, i, indexed), 4, false, &p),           \
-                 c->gpr[i->reg] = (uint32_t)load_host(p, 4))                                       \
+                 c->gpr[(unsigned)i->reg] = (uint32_t)load_host(p, 4))                                       \
     THREADED_HIT(h_mov_store64_##suffix, tlb_host(c, ea64(c, i, indexed), 8, true, &p),           \
-                 store_host(p, 8, c->gpr[i->reg]))                                                 \
+                 store_host(p, 8, c->gpr[(unsigned)i->reg]))                                                 \
     THREADED_HIT(h_mov_store32_##suffix, tlb_host(c, ea64(c, i, indexed), 4, true, &p),           \
-                 store_host(p, 4, c->gpr[i->reg]))
+                 store_host(p, 4, c->gpr[(unsigned)i->reg]))
 MOV64_THREADED(bd, false)
 MOV64_THREADED(bisd, true)

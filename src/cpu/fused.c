@@ -92,7 +92,7 @@ static inline __attribute__((always_inline)) void fused_jcc(struct cpu *c, const
                                                                  unsigned bits, unsigned cc)
 FUSED_BODY(dec)
 {
-    uint64_t m = size_mask(bits / 8), a = c->gpr[i->rm] & m, r = (a - 1) & m;
+    uint64_t m = size_mask(bits / 8), a = c->gpr[(unsigned)i->rm] & m, r = (a - 1) & m;
     bool cf = get_cf_inline(c);
     lazy_set(c, LF_DEC, bits, r, a, 1, cf);
     reg_write(c, i->rm, bits / 8, r);
@@ -103,7 +103,7 @@ static inline __attribute__((always_inline)) void sub_jcc(struct cpu *c, const s
                                                           unsigned bits, unsigned cc, uint64_t b,
                                                           bool store)
 {
-    uint64_t m = size_mask(bits / 8), a = c->gpr[i->rm] & m;
+    uint64_t m = size_mask(bits / 8), a = c->gpr[(unsigned)i->rm] & m;
     b &= m;
     uint64_t r = (a - b) & m;
     lazy_set(c, LF_SUB, bits, r, a, b, a < b);
@@ -113,7 +113,7 @@ static inline __attribute__((always_inline)) void sub_jcc(struct cpu *c, const s
 }
 FUSED_BODY(cmp_rr)
 {
-    sub_jcc(c, i, bits, cc, c->gpr[i->reg], false);
+    sub_jcc(c, i, bits, cc, c->gpr[(unsigned)i->reg], false);
 }
 FUSED_BODY(cmp_ri)
 {
@@ -121,7 +121,7 @@ FUSED_BODY(cmp_ri)
 }
 FUSED_BODY(sub_rr)
 {
-    sub_jcc(c, i, bits, cc, c->gpr[i->reg], true);
+    sub_jcc(c, i, bits, cc, c->gpr[(unsigned)i->reg], true);
 }
 FUSED_BODY(sub_ri)
 {
@@ -129,13 +129,13 @@ FUSED_BODY(sub_ri)
 }
 FUSED_BODY(test_rr)
 {
-    uint64_t r = c->gpr[i->rm] & c->gpr[i->reg] & size_mask(bits / 8);
+    uint64_t r = c->gpr[(unsigned)i->rm] & c->gpr[(unsigned)i->reg] & size_mask(bits / 8);
     lazy_set_logic(c, bits, r);
     fused_jcc(c, i, fused_cond(cc, FK_LOGIC, bits, 0, 0, r, false));
 }
 FUSED_BODY(test_ri)
 {
-    uint64_t r = c->gpr[i->rm] & i->imm & size_mask(bits / 8);
+    uint64_t r = c->gpr[(unsigned)i->rm] & i->imm & size_mask(bits / 8);
     lazy_set_logic(c, bits, r);
     fused_jcc(c, i, fused_cond(cc, FK_LOGIC, bits, 0, 0, r, false));
 }

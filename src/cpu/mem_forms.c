@@ -27,7 +27,7 @@ static inline __attribute__((always_inline)) void alu_to_mem(struct cpu *c,
 #define ALU_MEM_ONE(name, op, bits)                                                                \
     void h_##name##_mr##bits(struct cpu *c, const struct insn *i)                                  \
     {                                                                                              \
-        alu_to_mem(c, i, op, bits / 8, c->gpr[i->reg]);                                            \
+        alu_to_mem(c, i, op, bits / 8, c->gpr[(unsigned)i->reg]);                                            \
     }                                                                                              \
     void h_##name##_mi##bits(struct cpu *c, const struct insn *i)                                  \
     {                                                                                              \
@@ -36,7 +36,7 @@ static inline __attribute__((always_inline)) void alu_to_mem(struct cpu *c,
     void h_##name##_rm##bits(struct cpu *c, const struct insn *i)                                  \
     {                                                                                              \
         uint64_t b = seg_read(c, i->seg, insn_ea(c, i), bits / 8);                                 \
-        uint64_t r = alu_compute(c, op, bits / 8, c->gpr[i->reg], b, true);                        \
+        uint64_t r = alu_compute(c, op, bits / 8, c->gpr[(unsigned)i->reg], b, true);                        \
         if (op != ALU_CMP)                                                                         \
             reg_write(c, i->reg, bits / 8, r);                                                     \
     }
@@ -88,7 +88,7 @@ static inline __attribute__((always_inline)) uint64_t la_legacy(struct cpu *c,
     }                                                                                              \
     void h_mov_store##bits##_a##abits(struct cpu *c, const struct insn *i)                         \
     {                                                                                              \
-        lin_write(c, la_legacy(c, i, abits / 8, bits / 8, ACC_WRITE), bits / 8, c->gpr[i->reg]);  \
+        lin_write(c, la_legacy(c, i, abits / 8, bits / 8, ACC_WRITE), bits / 8, c->gpr[(unsigned)i->reg]);  \
     }
 MOV_LEGACY_ONE(16, 16)
 MOV_LEGACY_ONE(16, 32)
@@ -127,7 +127,7 @@ static inline __attribute__((always_inline)) bool legacy_host(const struct cpu *
 
 #define ALU_MEM_THREADED_ONE(name, op, bits)                                                       \
     THREADED_HIT(h_##name##_mr##bits, operand_host(c, i, bits / 8, op != ALU_CMP, &p), {          \
-        uint64_t r = alu_compute(c, op, bits / 8, load_host(p, bits / 8), c->gpr[i->reg], true);  \
+        uint64_t r = alu_compute(c, op, bits / 8, load_host(p, bits / 8), c->gpr[(unsigned)i->reg], true);  \
         if (op != ALU_CMP)                                                                         \
             store_host(p, bits / 8, r);                                                            \
     })                                                                                             \
@@ -137,7 +137,7 @@ static inline __attribute__((always_inline)) bool legacy_host(const struct cpu *
             store_host(p, bits / 8, r);                                                            \
     })                                                                                             \
     THREADED_HIT(h_##name##_rm##bits, operand_host(c, i, bits / 8, false, &p), {                   \
-        uint64_t r = alu_compute(c, op, bits / 8, c->gpr[i->reg], load_host(p, bits / 8), true);  \
+        uint64_t r = alu_compute(c, op, bits / 8, c->gpr[(unsigned)i->reg], load_host(p, bits / 8), true);  \
         if (op != ALU_CMP)                                                                         \
             reg_write(c, i->reg, bits / 8, r);                                                     \
     })
@@ -157,7 +157,7 @@ ALU_MEM_THREADED_SIZES(cmp, ALU_CMP)
     THREADED_HIT(h_mov_load##bits##_a##abits, legacy_host(c, i, abits / 8, bits / 8, false, &p), \
                  reg_write(c, i->reg, bits / 8, load_host(p, bits / 8)))                           \
     THREADED_HIT(h_mov_store##bits##_a##abits, legacy_host(c, i, abits / 8, bits / 8, true, &p), \
-                 store_host(p, bits / 8, c->gpr[i->reg]))
+                 store_host(p, bits / 8, c->gpr[(unsigned)i->reg]))
 MOV_LEGACY_THREADED_ONE(16, 16)
 MOV_LEGACY_THREADED_ONE(16, 32)
 MOV_LEGACY_THREADED_ONE(32, 16)
