@@ -8,13 +8,15 @@
 #   QEMU       QEMU binary (default qemu-system-x86_64)
 #   BOCHS      Bochs binary (default bochs; skipped when not installed)
 #   BENCH_DIR  directory with the built ROMs (default <repo>/build/bench)
-#   RUNS       runs per image (default 3)
+#   RUNS       runs per image (default 5)
 #   LOOPS      subset, e.g. "alu-rm mixed-lm" (default: all six)
 #   TIMEOUT    seconds per emulator run before it counts as failed (default 600)
 #
 # Method (cpu.md §6): process CPU time (user + sys of the child, from getrusage
 # RUSAGE_CHILDREN deltas) of the N-iteration image minus that of the 1-iteration image,
-# median of RUNS runs each; instructions = (N - 1) * insns_per_iter as the ROM prints them.
+# the fastest of RUNS runs each, the emulators' runs interleaved (on a shared host the
+# time of one run moves by tens of percent; the fastest run is the least disturbed);
+# instructions = (N - 1) * insns_per_iter as the ROM prints them.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -35,7 +37,7 @@ import os, re, resource, shutil, statistics, subprocess, sys, tempfile, time
 
 repo = os.environ["REPO"]
 bench_dir = os.environ["BENCH_DIR"]
-runs = int(os.environ.get("RUNS", "3"))
+runs = int(os.environ.get("RUNS", "5"))
 loops = os.environ.get("LOOPS", "alu-rm alu-lm loadstore-rm loadstore-lm mixed-rm mixed-lm smi-rm smi-lm").split()
 smmvm = os.environ.get("SMMVM", os.path.join(repo, "build/smmvm"))
 if not os.path.isabs(smmvm) and os.sep in smmvm:
@@ -99,20 +101,36 @@ def per_iter(text):
     k = int(re.search(r"^insns_per_iter: ([0-9a-f]+)$", text, re.M).group(1), 16)
     return it, k
 
-def measure(runner, binary, extra, loop):
+def measure(loop):
+    """Runs every emulator on the loop, interleaved: round r runs each emulator's
+    N-iteration and 1-iteration images once, so a slow stretch of the host hits
+    every emulator alike. Per emulator: (seconds of the loop, instructions,
+    iterations, spread) with seconds = min(N runs) - min(1 runs), the least
+    disturbed run of each; spread = slowest / fastest N run."""
     big = os.path.join(bench_dir, loop + ".bin")
     one = os.path.join(bench_dir, loop + "-1.bin")
-    tb, to, text = [], [], ""
+    samples, texts, failed = {}, {}, {}
     for _ in range(runs):
-        t, text = runner(binary, big, extra)
-        tb.append(t)
-        t1, _ = runner(binary, one, extra)
-        to.append(t1)
-    n, k = per_iter(text)
-    secs = statistics.median(tb) - statistics.median(to)
-    insns = (n - 1) * k
-    measure.iterations = n - 1
-    return insns / secs if secs > 0 else float("nan"), secs, insns
+        for name, runner, binary, extra in emus:
+            if name in failed:
+                continue
+            try:
+                t, text = runner(binary, big, extra)
+                t1, _ = runner(binary, one, extra)
+            except Exception as e:  # an emulator that fails is reported, the others go on
+                failed[name] = e
+                continue
+            samples.setdefault(name, ([], []))
+            samples[name][0].append(t)
+            samples[name][1].append(t1)
+            texts[name] = text
+    out = {}
+    for name, (tb, to) in samples.items():
+        if name in failed:
+            continue
+        n, k = per_iter(texts[name])
+        out[name] = (min(tb) - min(to), (n - 1) * k, n - 1, max(tb) / min(tb))
+    return out, failed
 
 emus = []
 if os.path.isfile(smmvm) and os.access(smmvm, os.X_OK):
@@ -128,23 +146,30 @@ if bochs:
 else:
     print("bochs: not installed, skipped")
 
-print("method: CPU time (user+sys), N-iteration image minus 1-iteration image, median of %d runs" % runs)
+print("method: CPU time (user+sys), N-iteration image minus 1-iteration image, fastest of %d "
+      "runs interleaved across emulators (spread = slowest/fastest N-iteration run)" % runs)
 for loop in loops:
     res = {}
+    measured, failed = measure(loop)
     for name, runner, binary, extra in emus:
-        try:
-            ips, secs, insns = measure(runner, binary, extra, loop)
-            res[name] = ips
-            if loop.startswith("smi"):
-                us = secs / measure.iterations * 1e6
-                res[name + "-us"] = us
-                print("%-13s %-6s %8.3f us per SMI+RSM round trip  (%d in %.3f s CPU)" %
-                      (loop, name, us, measure.iterations, secs))
-            else:
-                print("%-13s %-6s %8.1f M insns/s  (%d insns in %.3f s CPU)" %
-                      (loop, name, ips / 1e6, insns, secs))
-        except Exception as e:  # an emulator that fails is reported, the others go on
-            print("%-13s %-6s FAILED: %s" % (loop, name, e))
+        if name in failed:
+            print("%-13s %-6s FAILED: %s" % (loop, name, failed[name]))
+            continue
+        if name not in measured:
+            continue
+        secs, insns, iterations, spread = measured[name]
+        if secs <= 0:
+            print("%-13s %-6s FAILED: no time left after the 1-iteration image" % (loop, name))
+            continue
+        if loop.startswith("smi"):
+            us = secs / iterations * 1e6
+            res[name + "-us"] = us
+            print("%-13s %-6s %8.3f us per SMI+RSM round trip  (%d in %.3f s CPU, spread %.2f)" %
+                  (loop, name, us, iterations, secs, spread))
+        else:
+            res[name] = insns / secs
+            print("%-13s %-6s %8.1f M insns/s  (%d insns in %.3f s CPU, spread %.2f)" %
+                  (loop, name, insns / secs / 1e6, insns, secs, spread))
     for other in ("qemu", "bochs"):
         if loop.startswith("smi") and "smmvm-us" in res and other + "-us" in res:
             print("%-13s smmvm time / %s time = %.3f (target: at most 0.5)" %
