@@ -433,13 +433,21 @@ static inline __attribute__((always_inline)) uint64_t shift_value(unsigned op, u
     uint64_t m = size_mask(s);
     a &= m;
     switch (op) {
-    case 0: {
-        unsigned n = count & (bits - 1); /* bits is a power of two */
-        return n ? ((a << n) | (a >> (bits - n))) & m : a;
-    }
+    case 0:
     case 1: {
-        unsigned n = count & (bits - 1);
-        return n ? ((a >> n) | (a << (bits - n))) & m : a;
+        /* A rotate right by n is a rotate left by bits - n; written per width
+         * in the form GCC turns into one ROL (bits is a power of two). */
+        unsigned n = (op == 0 ? count : bits - (count & (bits - 1))) & (bits - 1);
+        switch (bits) {
+        case 8:
+            return (uint8_t)((uint8_t)a << n | (uint8_t)a >> ((8 - n) & 7));
+        case 16:
+            return (uint16_t)((uint16_t)a << n | (uint16_t)a >> ((16 - n) & 15));
+        case 32:
+            return (uint32_t)((uint32_t)a << n | (uint32_t)a >> ((32 - n) & 31));
+        default:
+            return a << n | a >> ((64 - n) & 63);
+        }
     }
     case 5:
         return count < 64 ? a >> count : 0;

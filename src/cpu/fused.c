@@ -74,7 +74,7 @@ static inline __attribute__((always_inline)) void fused_jcc(struct cpu *c, const
             return;
         }
     } else {
-        t &= size_mask(c->code_bits / 8);
+        t = c->code_bits == 16 ? (uint16_t)t : (uint32_t)t; /* the Jcc has the code's size */
         if (likely(t <= c->seg[SEG_CS].limit)) {
             c->next_rip = t;
             return;
