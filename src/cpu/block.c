@@ -436,6 +436,13 @@ struct block *block_lookup(struct cpu *c)
         b->self_loop = b->fused_last || last->fn == h_jcc_rel || last->fn == h_jmp_rel ||
                        last->fn == h_loop || last->fn == h_loope || last->fn == h_loopne ||
                        last->fn == h_jcxz;
+        /* A fused pair whose branch lands on the block's start: its loop entry
+         * runs the block again inside the threaded chain. */
+        if (b->fused_last && (int64_t)last->offset + last->len + last->disp == 0) {
+            b->insn[b->n - 1].run = fused_loop_entry(last->fn);
+            b->insn[b->n - 1].index = (uint8_t)(b->n + 1);
+            b->loop_threaded = true;
+        }
     }
     b->host = host;
     b->page = host - start;

@@ -13,7 +13,8 @@
  * Jcc (cpu.md §5.2). Flags a block drops as dead (liveness.c) are exact
  * wherever a run can stop: at a fault, and where a budget ends. An event a
  * device store raises inside a loop that is one block is taken right after
- * the store.
+ * the store. Such a loop ending in a fused pair runs again inside the
+ * threaded chain, and stops exactly where a budget ends or a late run faults.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -507,6 +508,89 @@ static void test_fused_jcc_beyond_cs_limit_faults_at_the_jcc(void **state)
     bare_free(b);
 }
 
+/* A loop that is one block and ends in a fused pair runs again inside the
+ * threaded chain (fused.c). Run in quanta of every size from 1 to 97, it
+ * must stop where a run one instruction at a time stands after the same
+ * count: RIP, icount, registers and flags (the ADD's CF, which ADC reads and
+ * DEC preserves, crosses every iteration). 700 iterations also pass the
+ * chain's cap of runs (cpu.c). Mode 0: real mode, 1: 32-bit, 2: 64-bit. */
+static struct bare *make_mode(unsigned mode)
+{
+    if (mode == 2)
+        return make64();
+    struct bare *b = make32();
+    if (mode == 0)
+        bare_real_mode(b);
+    return b;
+}
+
+static void test_one_block_loop_stops_exactly_in_every_quantum(void **state)
+{
+    (void)state;
+    /* l: add eax, ebx; adc edx, ecx; xor esi, eax; dec ebp; jnz l; hlt */
+    static const char code[] = "01 D8 11 CA 31 C6 FF CD 75 F6 F4";
+    for (unsigned mode = 0; mode < 3; mode++) {
+        struct bare *run = make_mode(mode), *ref = make_mode(mode);
+        struct bare *both[2] = {run, ref};
+        for (unsigned k = 0; k < 2; k++) {
+            struct cpu *c = &both[k]->cpu;
+            bare_code(both[k], BARE_CODE, code);
+            c->rip = mode == 0 ? 0 : BARE_CODE;
+            c->state = CPU_RUNNING;
+            c->gpr[R_AX] = 0x9E3779B9;
+            c->gpr[R_BX] = 0xC6EF3720;
+            c->gpr[R_CX] = 0x7F4A7C15;
+            c->gpr[R_DX] = 1;
+            c->gpr[R_SI] = 0;
+            c->gpr[R_BP] = 700;
+        }
+        uint32_t seed = 12345 + mode;
+        uint64_t step = 1;
+        while (run->cpu.state == CPU_RUNNING) {
+            uint64_t got = cpu_run(&run->cpu, step), want = 0;
+            while (want < step && ref->cpu.state == CPU_RUNNING)
+                want += cpu_run(&ref->cpu, 1);
+            assert_int_equal(got, want);
+            assert_int_equal(run->cpu.rip, ref->cpu.rip);
+            assert_int_equal(run->cpu.icount, ref->cpu.icount);
+            for (unsigned r = 0; r < 16; r++)
+                assert_int_equal(run->cpu.gpr[r], ref->cpu.gpr[r]);
+            assert_int_equal(cpu_get_rflags(&run->cpu), cpu_get_rflags(&ref->cpu));
+            seed = seed * 1103515245u + 12345u;
+            step = step < 97 ? step + 1 : 1 + (seed >> 16) % 97;
+        }
+        assert_int_equal(run->cpu.state, CPU_HALTED);
+        assert_int_equal(ref->cpu.state, CPU_HALTED);
+        assert_int_equal(run->cpu.gpr[R_BP] & 0xFFFF, 0);
+        bare_free(run);
+        bare_free(ref);
+    }
+}
+
+/* A fault in a late iteration of such a loop reports that iteration's RIP
+ * and retired count: the loop entry keeps the block's icount current. */
+static void test_fault_in_a_late_run_of_a_one_block_loop(void **state)
+{
+    (void)state;
+    struct bare *b = make32();
+    struct cpu *c = &b->cpu;
+    /* l: mov [ebx], eax; add ebx, 4; dec ecx; jnz l; hlt */
+    bare_code(b, BARE_CODE, "89 03 83 C3 04 49 75 F8 F4");
+    c->seg[SEG_DS].limit = 0xFFFF;
+    seg_refresh(c);
+    c->gpr[R_BX] = 0x10000 - 4 * 300; /* the 301st store is beyond DS.limit: #GP */
+    c->gpr[R_CX] = 1000;
+    start_at(b, BARE_CODE);
+    uint64_t before = c->icount;
+    cpu_run(c, 100000);
+    assert_int_equal(bare_vector(b), EXC_GP);
+    assert_int_equal(bare_peek32(b, c->gpr[R_SP] + 4), BARE_CODE); /* the MOV */
+    assert_int_equal(c->gpr[R_CX], 700);
+    assert_int_equal(c->gpr[R_BX], 0x10000);
+    assert_int_equal(c->icount - before, 300 * 4 + 1); /* 300 runs, the handler's HLT */
+    bare_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -526,6 +610,8 @@ int main(void)
         cmocka_unit_test(test_fused_pairs_take_every_condition_as_apart_64),
         cmocka_unit_test(test_budget_ending_inside_a_fused_pair_splits_it),
         cmocka_unit_test(test_fused_jcc_beyond_cs_limit_faults_at_the_jcc),
+        cmocka_unit_test(test_one_block_loop_stops_exactly_in_every_quantum),
+        cmocka_unit_test(test_fault_in_a_late_run_of_a_one_block_loop),
     };
     return cmocka_run_group_tests_name("block", tests, NULL, NULL);
 }

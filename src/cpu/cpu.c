@@ -260,6 +260,13 @@ insn_fn threaded_entry(const struct insn *i, unsigned code_bits)
     return t_generic;
 }
 
+/* A loop entry (fused.c) runs its block again inside the threaded chain at
+ * most this many times before the chain returns here: each run is a tail
+ * call at -O2, but a build without sibling-call optimisation (the -O1
+ * sanitizer build, -O0) nests a stack frame per record, so the depth must
+ * stay bounded. Returning costs one pass through the loop below. */
+#define LOOP_RUNS_PER_CHAIN 64u
+
 /* Runs block b whole (no TF, no interrupt shadow, its instructions fit in
  * the budget): the threaded chain up to its last record, then the last record
  * with exact RIP. While the block is its own successor (a loop that fits in
@@ -277,12 +284,16 @@ static inline bool run_whole(struct cpu *c, struct block *b, uint64_t end)
         c->block_exit = false;
         uint64_t rip = c->rip;
         c->blk_rip = rip;
-        if (last != insns) {
+        if (b->loop_threaded || last != insns) {
             /* Every record but the last runs with RIP and icount implicit:
              * cpu_sync_rip() recovers both from cur_insn where a fault or a
              * device needs them. No record before the last changes RIP (block
              * enders end blocks), so RIP = block RIP + offset. */
             c->blk_icount = c->icount;
+            if (b->loop_threaded) {
+                uint64_t cap = c->icount + LOOP_RUNS_PER_CHAIN * (b->n + 1u);
+                c->blk_end = cap < end ? cap : end;
+            }
             insns->run(c, insns);
             if (unlikely(c->block_exit)) {
                 const struct insn *i = c->cur_insn + 1;
@@ -298,6 +309,11 @@ static inline bool run_whole(struct cpu *c, struct block *b, uint64_t end)
                 c->rip = wrap32 ? (uint32_t)rip : rip;
                 c->cur_block = NULL;
                 return false;
+            }
+            if (b->loop_threaded) { /* its last record ran, looping while it could */
+                if (c->rip == start && c->icount + b->n + 1 <= end && !c->yield)
+                    continue;
+                break;
             }
             c->icount = c->blk_icount + (uint64_t)(b->n - 1);
             rip += (uint64_t)(int64_t)last->offset;

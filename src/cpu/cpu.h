@@ -215,6 +215,7 @@ struct cpu {
     const struct insn *blk_first; /* first record of the running block */
     uint64_t blk_rip;             /* RIP of blk_first */
     uint64_t blk_icount;          /* icount before blk_first */
+    uint64_t blk_end;             /* icount the running quantum ends at (threaded loops) */
     struct block *scratch;   /* one-off block for code in MMIO or across pages */
     bool smi_pending;
     bool in_smm;

@@ -577,6 +577,8 @@ struct block {
     uint8_t n;         /* records */
     bool fused_last;   /* the last record is a fused pair: n + 1 instructions */
     bool self_loop;    /* ends in a near direct branch, so it may be its own successor */
+    bool loop_threaded; /* ends in a fused pair branching to its start, whose threaded
+                         * entry runs the block again itself (fused.c) */
     bool valid;
     /* Successor cache: valid while the linear address, the cache generation
      * and the context key (TLB epoch, privilege class, code size) are what
@@ -636,6 +638,9 @@ insn_fn insn_exact_handler(const struct insn *i);
 /* The handler doing `first` (a register-form handler) and a following Jcc
  * with condition `cc` as one record, or NULL if the pair does not fuse. */
 insn_fn fused_handler(insn_fn first, unsigned cc);
+/* The threaded entry of fused record `fused` when it branches back to its
+ * block's start (a loop that is one block), or NULL. */
+insn_fn fused_loop_entry(insn_fn fused);
 /* Decodes one instruction from `bytes` (at most `avail` valid bytes).
  * Returns the length, 0 if more bytes are needed, or -1 for #UD (and -2
  * for a >15-byte instruction, #GP). */

@@ -10,7 +10,9 @@
  *
  * Record layout: the first instruction's fields as decoded, len = both
  * lengths, imm2 = length of the first, base = the Jcc's condition code,
- * disp = the Jcc's displacement (the Jcc has the block's default operand size).
+ * disp = the Jcc's displacement (the Jcc has the block's default operand size);
+ * in a loop entry's record (block.c), index = the instructions a run of the
+ * block retires.
  */
 #include "cpu/handlers.h"
 
@@ -84,10 +86,35 @@ static inline __attribute__((always_inline)) void fused_jcc(struct cpu *c, const
     GP0(c);
 }
 
-/* The pairs' bodies; bits and cc are constants in every handler below, so
- * each condition compiles to its own few instructions. */
+/* The loop entry (a block that is one loop, ending in this record and
+ * branching back to its start): a taken branch runs the block again at once,
+ * as the run loop would, while the whole block fits in the quantum. The
+ * target is the block's start, which has been fetched with this CS, so it
+ * needs no canonical or limit check. Otherwise the record leaves RIP and
+ * icount exact for the run loop (run_whole). */
+static inline __attribute__((always_inline)) void fused_loop(struct cpu *c, const struct insn *i,
+                                                             bool taken)
+{
+    const struct insn *first = c->blk_first;
+    uint64_t per_run = i->index, done = c->blk_icount + per_run;
+    if (likely(taken && done + per_run <= c->blk_end && !c->yield)) {
+        c->blk_icount = done;
+        first->run(c, first);
+        return;
+    }
+    c->icount = done;
+    c->cur_insn = NULL;
+    uint64_t rip = c->blk_rip;
+    if (!taken)
+        rip += (uint64_t)(int64_t)i->offset + i->len;
+    c->rip = c->code_bits == 64 ? rip : (uint32_t)rip;
+}
+
+/* The pairs' bodies: the first instruction, returning whether the Jcc is
+ * taken; bits and cc are constants in every handler below, so each condition
+ * compiles to its own few instructions. */
 #define FUSED_BODY(kind)                                                                           \
-    static inline __attribute__((always_inline)) void kind##_jcc(struct cpu *c,                    \
+    static inline __attribute__((always_inline)) bool kind##_jcc(struct cpu *c,                    \
                                                                  const struct insn *i,             \
                                                                  unsigned bits, unsigned cc)
 FUSED_BODY(dec)
@@ -96,10 +123,10 @@ FUSED_BODY(dec)
     bool cf = get_cf_inline(c);
     lazy_set(c, LF_DEC, bits, r, a, 1, cf);
     reg_write(c, i->rm, bits / 8, r);
-    fused_jcc(c, i, fused_cond(cc, FK_DEC, bits, a, 1, r, cf));
+    return fused_cond(cc, FK_DEC, bits, a, 1, r, cf);
 }
 /* CMP and SUB, register or immediate second operand. */
-static inline __attribute__((always_inline)) void sub_jcc(struct cpu *c, const struct insn *i,
+static inline __attribute__((always_inline)) bool sub_jcc(struct cpu *c, const struct insn *i,
                                                           unsigned bits, unsigned cc, uint64_t b,
                                                           bool store)
 {
@@ -109,42 +136,47 @@ static inline __attribute__((always_inline)) void sub_jcc(struct cpu *c, const s
     lazy_set(c, LF_SUB, bits, r, a, b, a < b);
     if (store)
         reg_write(c, i->rm, bits / 8, r);
-    fused_jcc(c, i, fused_cond(cc, FK_SUB, bits, a, b, r, a < b));
+    return fused_cond(cc, FK_SUB, bits, a, b, r, a < b);
 }
 FUSED_BODY(cmp_rr)
 {
-    sub_jcc(c, i, bits, cc, c->gpr[(unsigned)i->reg], false);
+    return sub_jcc(c, i, bits, cc, c->gpr[(unsigned)i->reg], false);
 }
 FUSED_BODY(cmp_ri)
 {
-    sub_jcc(c, i, bits, cc, i->imm, false);
+    return sub_jcc(c, i, bits, cc, i->imm, false);
 }
 FUSED_BODY(sub_rr)
 {
-    sub_jcc(c, i, bits, cc, c->gpr[(unsigned)i->reg], true);
+    return sub_jcc(c, i, bits, cc, c->gpr[(unsigned)i->reg], true);
 }
 FUSED_BODY(sub_ri)
 {
-    sub_jcc(c, i, bits, cc, i->imm, true);
+    return sub_jcc(c, i, bits, cc, i->imm, true);
 }
 FUSED_BODY(test_rr)
 {
     uint64_t r = c->gpr[(unsigned)i->rm] & c->gpr[(unsigned)i->reg] & size_mask(bits / 8);
     lazy_set_logic(c, bits, r);
-    fused_jcc(c, i, fused_cond(cc, FK_LOGIC, bits, 0, 0, r, false));
+    return fused_cond(cc, FK_LOGIC, bits, 0, 0, r, false);
 }
 FUSED_BODY(test_ri)
 {
     uint64_t r = c->gpr[(unsigned)i->rm] & i->imm & size_mask(bits / 8);
     lazy_set_logic(c, bits, r);
-    fused_jcc(c, i, fused_cond(cc, FK_LOGIC, bits, 0, 0, r, false));
+    return fused_cond(cc, FK_LOGIC, bits, 0, 0, r, false);
 }
 
-/* One handler per pair, operand size and condition (handlers.h names them). */
+/* One handler and one loop entry per pair, operand size and condition
+ * (handlers.h names the handlers). */
 #define FUSED_DEFINE(kind, n, cc)                                                                  \
     void h_##kind##_jcc##n##_##cc(struct cpu *c, const struct insn *i)                             \
     {                                                                                              \
-        kind##_jcc(c, i, n, cc);                                                                   \
+        fused_jcc(c, i, kind##_jcc(c, i, n, cc));                                                  \
+    }                                                                                              \
+    static void t_loop_##kind##_jcc##n##_##cc(struct cpu *c, const struct insn *i)                 \
+    {                                                                                              \
+        fused_loop(c, i, kind##_jcc(c, i, n, cc));                                                 \
     }
 #define FUSED_DEFINE_SIZE(n)                                                                       \
     FUSED_CONDS(FUSED_DEFINE, dec, n) FUSED_CONDS(FUSED_DEFINE, cmp_rr, n)                        \
@@ -155,24 +187,34 @@ FUSED_DEFINE_SIZE(16)
 FUSED_DEFINE_SIZE(32)
 FUSED_DEFINE_SIZE(64)
 
-/* The fused form of `first` (a register-form handler) followed by Jcc `cc`, or NULL. */
-insn_fn fused_handler(insn_fn first, unsigned cc)
-{
 #define FUSED_NAME(kind, n, cc) h_##kind##_jcc##n##_##cc,
-#define FUSED_ROW(first, kind, n) {first, {FUSED_CONDS(FUSED_NAME, kind, n)}},
+#define FUSED_LOOP_NAME(kind, n, cc) t_loop_##kind##_jcc##n##_##cc,
+#define FUSED_ROW(first, kind, n)                                                                  \
+    {first, {FUSED_CONDS(FUSED_NAME, kind, n)}, {FUSED_CONDS(FUSED_LOOP_NAME, kind, n)}},
 #define FUSED_ROWS(n)                                                                              \
     FUSED_ROW(h_dec_r##n, dec, n) FUSED_ROW(h_cmp_rr##n, cmp_rr, n)                                \
     FUSED_ROW(h_cmp_ri##n, cmp_ri, n) FUSED_ROW(h_sub_rr##n, sub_rr, n)                            \
     FUSED_ROW(h_sub_ri##n, sub_ri, n) FUSED_ROW(h_test_rr##n, test_rr, n)                          \
     FUSED_ROW(h_test_ri##n, test_ri, n)
-    static const struct {
-        insn_fn first, fused[16];
-    } rows[] = {FUSED_ROWS(16) FUSED_ROWS(32) FUSED_ROWS(64)};
-#undef FUSED_ROWS
-#undef FUSED_ROW
-#undef FUSED_NAME
-    for (unsigned k = 0; k < ARRAY_SIZE(rows); k++)
-        if (rows[k].first == first)
-            return rows[k].fused[cc & 15];
+/* Per first instruction: its fused handlers and loop entries by condition. */
+static const struct {
+    insn_fn first, fused[16], loop[16];
+} fused_rows[] = {FUSED_ROWS(16) FUSED_ROWS(32) FUSED_ROWS(64)};
+
+/* The fused form of `first` (a register-form handler) followed by Jcc `cc`, or NULL. */
+insn_fn fused_handler(insn_fn first, unsigned cc)
+{
+    for (unsigned k = 0; k < ARRAY_SIZE(fused_rows); k++)
+        if (fused_rows[k].first == first)
+            return fused_rows[k].fused[cc & 15];
+    return NULL;
+}
+
+insn_fn fused_loop_entry(insn_fn fused)
+{
+    for (unsigned k = 0; k < ARRAY_SIZE(fused_rows); k++)
+        for (unsigned cc = 0; cc < 16; cc++)
+            if (fused_rows[k].fused[cc] == fused)
+                return fused_rows[k].loop[cc];
     return NULL;
 }
