@@ -18,7 +18,9 @@ CSTD    := -std=c11 -D_POSIX_C_SOURCE=200809L
 # with unrelated code changes (measured with make bench). Only where the assembler knows it.
 ALIGN_BRANCHES := $(shell $(CC) -Wa,-mbranches-within-32B-boundaries -x c -c /dev/null \
                     -o /dev/null 2>/dev/null && echo -Wa,-mbranches-within-32B-boundaries)
-OPT     ?= -O2 -g $(ALIGN_BRANCHES)
+# GCC 12's -O2 vectorises neighbouring stores (the lazy-flag record, a handler's
+# operands) into SSE shuffles that cost more instructions than the plain stores.
+OPT     ?= -O2 -g -fno-tree-vectorize $(ALIGN_BRANCHES)
 CFLAGS_BASE := $(CSTD) $(WARN) -Isrc -MMD -MP
 LIBS    := -ljansson
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer

@@ -77,6 +77,53 @@ void h_alu_EbGb(struct cpu *c, const struct insn *i)
     }
 #define ALU_NF_SIZES(name, op)                                                                     \
     ALU_NF_ONE(name, op, 16) ALU_NF_ONE(name, op, 32) ALU_NF_ONE(name, op, 64)
+/* And with CF alone, for a record whose other flags are dead but whose CF is
+ * read (ADD before ADC, NEG before SBB) or kept by INC/DEC (liveness.c). */
+static inline __attribute__((always_inline)) uint64_t alu_compute_cf(struct cpu *c, unsigned op,
+                                                                      unsigned bits, uint64_t a,
+                                                                      uint64_t b)
+{
+    uint64_t m = size_mask(bits / 8), r;
+    bool cf;
+    a &= m;
+    b &= m;
+    switch (op) {
+    case ALU_ADD:
+        r = (a + b) & m;
+        cf = r < a;
+        break;
+    case ALU_ADC: {
+        bool carry = get_cf_inline(c);
+        r = (a + b + carry) & m;
+        cf = carry ? r <= a : r < a;
+        break;
+    }
+    case ALU_SBB: {
+        bool carry = get_cf_inline(c);
+        r = (a - b - carry) & m;
+        cf = carry ? a <= b : a < b;
+        break;
+    }
+    default: /* SUB */
+        r = (a - b) & m;
+        cf = a < b;
+        break;
+    }
+    lazy_set_cf(c, cf);
+    return r;
+}
+#define ALU_CF_ONE(name, op, bits)                                                                 \
+    void h_##name##_rr##bits##_cf(struct cpu *c, const struct insn *i)                             \
+    {                                                                                              \
+        reg_write(c, i->rm, bits / 8,                                                              \
+                  alu_compute_cf(c, op, bits, c->gpr[(unsigned)i->rm], c->gpr[(unsigned)i->reg])); \
+    }                                                                                              \
+    void h_##name##_ri##bits##_cf(struct cpu *c, const struct insn *i)                             \
+    {                                                                                              \
+        reg_write(c, i->rm, bits / 8, alu_compute_cf(c, op, bits, c->gpr[(unsigned)i->rm], i->imm)); \
+    }
+#define ALU_CF_SIZES(name, op)                                                                     \
+    ALU_CF_ONE(name, op, 16) ALU_CF_ONE(name, op, 32) ALU_CF_ONE(name, op, 64)
 ALU_RR_SIZES(add, ALU_ADD)
 ALU_RR_SIZES(or, ALU_OR)
 ALU_RR_SIZES(adc, ALU_ADC)
@@ -92,6 +139,10 @@ ALU_NF_SIZES(sbb, ALU_SBB)
 ALU_NF_SIZES(and, ALU_AND)
 ALU_NF_SIZES(sub, ALU_SUB)
 ALU_NF_SIZES(xor, ALU_XOR)
+ALU_CF_SIZES(add, ALU_ADD)
+ALU_CF_SIZES(adc, ALU_ADC)
+ALU_CF_SIZES(sbb, ALU_SBB)
+ALU_CF_SIZES(sub, ALU_SUB)
 
 /* INC/DEC keep CF: it is captured into the lazy record. */
 static inline __attribute__((always_inline)) uint64_t inc_dec(struct cpu *c, unsigned size,
@@ -137,6 +188,10 @@ static inline __attribute__((always_inline)) uint64_t inc_dec(struct cpu *c, uns
     void h_neg_r##bits##_nf(struct cpu *c, const struct insn *i)                                   \
     {                                                                                              \
         reg_write(c, i->rm, bits / 8, 0 - c->gpr[(unsigned)i->rm]);                                          \
+    }                                                                                              \
+    void h_neg_r##bits##_cf(struct cpu *c, const struct insn *i)                                   \
+    {                                                                                              \
+        reg_write(c, i->rm, bits / 8, alu_compute_cf(c, ALU_SUB, bits, 0, c->gpr[(unsigned)i->rm])); \
     }                                                                                              \
     void h_not_r##bits(struct cpu *c, const struct insn *i)                                        \
     {                                                                                              \
@@ -509,6 +564,7 @@ static inline __attribute__((always_inline)) uint64_t shift_op(struct cpu *c, un
         if (c->lf.op == LF_NONE) {
             c->rflags = (c->rflags & ~(uint64_t)(FLAG_CF | FLAG_OF)) | (cf ? FLAG_CF : 0) |
                         (of ? FLAG_OF : 0);
+            c->lf.carry = cf;
         } else {
             uint64_t prev = c->lf.res;
             bool af = lazy_af(&c->lf);
@@ -519,7 +575,7 @@ static inline __attribute__((always_inline)) uint64_t shift_op(struct cpu *c, un
     /* RCL and RCR: take SF ZF AF PF from the previous producer. */
     uint32_t f;
     if (c->lf.op == LF_NONE) {
-        f = (uint32_t)c->rflags & FLAGS_ARITH;
+        f = ((uint32_t)c->rflags & FLAGS_ARITH & ~FLAG_CF) | (c->lf.carry ? FLAG_CF : 0);
     } else {
         f = flags_szp(c->lf.res, c->lf.bits);
         if (lazy_af(&c->lf))
@@ -706,7 +762,7 @@ static void bit_op(struct cpu *c, const struct insn *i, unsigned kind, uint64_t 
             reg_write(c, i->rm, s, v);
     }
     flags_sync(c);
-    c->rflags = (c->rflags & ~(uint64_t)FLAG_CF) | (bit ? FLAG_CF : 0);
+    flags_put_cf(c, bit);
 }
 
 void h_bt_EvGv(struct cpu *c, const struct insn *i)

@@ -425,7 +425,7 @@ struct block *block_lookup(struct cpu *c)
         pos = b->run_start[b->n_runs - 1];
     }
     unfold_last(b);
-    block_drop_dead_flags(b);
+    uint16_t live_at_start = block_drop_dead_flags(b);
     for (unsigned k = 0; k + 1 < b->n; k++)
         b->insn[k].run = threaded_entry(&b->insn[k], c->code_bits);
     if (b->n) {
@@ -439,8 +439,14 @@ struct block *block_lookup(struct cpu *c)
         /* A fused pair whose branch lands on the block's start: its loop entry
          * runs the block again inside the threaded chain. */
         if (b->fused_last && (int64_t)last->offset + last->len + last->disp == 0) {
-            b->insn[b->n - 1].run = fused_loop_entry(last->fn);
-            b->insn[b->n - 1].index = (uint8_t)(b->n + 1);
+            struct insn *l = &b->insn[b->n - 1];
+            uint16_t reads, writes;
+            l->run = fused_loop_entry(last->fn);
+            l->index = (uint8_t)(b->n + 1);
+            /* Running the block again, the pair's flags are dead if the block
+             * overwrites them before anything could look (liveness.c). */
+            if (fused_flag_use(l->fn, &reads, &writes) && !(writes & live_at_start))
+                l->flags |= INSN_LOOP_DEAD_FLAGS;
             b->loop_threaded = true;
         }
     }

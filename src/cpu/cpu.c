@@ -51,6 +51,7 @@ static void load_init_state(struct cpu *c)
     c->gpr[R_DX] = (6u << 8) | (0xFu << 4) | 11u; /* processor signature, as CPUID.1:EAX */
     c->rip = 0xFFF0;
     c->lf.op = LF_NONE;
+    c->lf.carry = 0;
     c->rflags = 2;
     load_reset_segments(c);
     c->cr0 = 0x60000010;
@@ -291,8 +292,9 @@ static inline bool run_whole(struct cpu *c, struct block *b, uint64_t end)
              * enders end blocks), so RIP = block RIP + offset. */
             c->blk_icount = c->icount;
             if (b->loop_threaded) {
-                uint64_t cap = c->icount + LOOP_RUNS_PER_CHAIN * (b->n + 1u);
-                c->blk_end = cap < end ? cap : end;
+                /* The last icount at which one more run fits, within the cap. */
+                uint64_t per_run = b->n + 1u, cap = c->icount + LOOP_RUNS_PER_CHAIN * per_run;
+                c->blk_last_run = (cap < end ? cap : end) - per_run;
             }
             insns->run(c, insns);
             if (unlikely(c->block_exit)) {

@@ -110,7 +110,7 @@ enum {
 
 /* Lazily evaluated arithmetic flags (cpu.md §5.5). */
 enum lazy_op {
-    LF_NONE, /* flags are materialised in cpu->rflags */
+    LF_NONE, /* flags but CF are materialised in cpu->rflags */
     LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC,
     LF_SHIFT, /* SHL/SHR/SAR: OF in b, AF = 0 */
     LF_ROT,   /* ROL/ROR after a lazy producer: its res and bits (SF ZF PF), OF in b,
@@ -121,7 +121,8 @@ struct lazy_flags {
     uint64_t res, a, b;
     uint8_t op;    /* enum lazy_op */
     uint8_t bits;  /* operand width: 8, 16, 32, 64 */
-    uint8_t carry; /* CF of the producer (INC/DEC: the preserved CF) */
+    uint8_t carry; /* CF, whatever op is: every producer stores it, every reader
+                    * reads it here (cpu_impl.h) */
 };
 
 /* One software-TLB entry (cpu.md §5.6): three tags, so a page can be cached
@@ -163,7 +164,8 @@ struct cpu {
     uint64_t gpr[16];
     uint64_t rip;
     uint64_t next_rip;  /* of the instruction being executed */
-    uint64_t rflags;    /* non-arithmetic bits always; arithmetic bits when lf.op == LF_NONE */
+    uint64_t rflags;    /* non-arithmetic bits always; SF ZF AF PF OF when lf.op == LF_NONE;
+                         * CF only right after flags_sync() (lf.carry holds it) */
     struct lazy_flags lf;
 
     struct segment seg[SEG_COUNT];
@@ -215,7 +217,8 @@ struct cpu {
     const struct insn *blk_first; /* first record of the running block */
     uint64_t blk_rip;             /* RIP of blk_first */
     uint64_t blk_icount;          /* icount before blk_first */
-    uint64_t blk_end;             /* icount the running quantum ends at (threaded loops) */
+    uint64_t blk_last_run;        /* a loop entry may run its block again from this icount
+                                   * on at the latest (cpu.c) */
     struct block *scratch;   /* one-off block for code in MMIO or across pages */
     bool smi_pending;
     bool in_smm;

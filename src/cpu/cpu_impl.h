@@ -49,6 +49,7 @@ struct insn {
 #define INSN_REX   0x10 /* any REX prefix: byte registers 4-7 are SPL..DIL */
 #define INSN_SEGOV 0x20 /* explicit segment override */
 #define INSN_MODRM 0x40
+#define INSN_LOOP_DEAD_FLAGS 0x80 /* a loop entry's flags are dead when it runs its block again */
 
 /* Access kinds for translation and faults. */
 enum access { ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2 };
@@ -102,13 +103,29 @@ static inline void lazy_set_logic(struct cpu *c, unsigned bits, uint64_t res)
     c->lf.carry = 0;
     c->lf.res = res;
 }
-/* Materialises the lazy flags into rflags (so single flags can be edited). */
+/* CF alone, for a producer whose other flags the block overwrites unseen
+ * (liveness.c): CF lives in lf.carry whatever lf.op is, so the other flags
+ * stay whatever they were (dead). */
+static inline void lazy_set_cf(struct cpu *c, bool cf)
+{
+    c->lf.carry = cf;
+}
+/* Materialises the lazy flags into rflags (so single flags can be read or
+ * edited there; an edit of CF goes through flags_put_cf()). */
 static inline void flags_sync(struct cpu *c)
 {
     if (c->lf.op != LF_NONE) {
         c->rflags = (c->rflags & ~(uint64_t)FLAGS_ARITH) | flags_compute_arith(&c->lf);
         c->lf.op = LF_NONE;
+    } else {
+        c->rflags = (c->rflags & ~(uint64_t)FLAG_CF) | (c->lf.carry ? FLAG_CF : 0);
     }
+}
+/* Sets CF after flags_sync(), in both places that hold it. */
+static inline void flags_put_cf(struct cpu *c, bool cf)
+{
+    c->lf.carry = cf;
+    c->rflags = (c->rflags & ~(uint64_t)FLAG_CF) | (cf ? FLAG_CF : 0);
 }
 /* CF of a lazy record. */
 static inline bool lazy_cf(const struct lazy_flags *lf)
@@ -122,7 +139,7 @@ static inline bool lazy_af(const struct lazy_flags *lf)
 }
 static inline bool get_cf_inline(const struct cpu *c)
 {
-    return c->lf.op == LF_NONE ? (c->rflags & FLAG_CF) : lazy_cf(&c->lf);
+    return c->lf.carry;
 }
 static inline bool get_cf(struct cpu *c)
 {
@@ -132,6 +149,7 @@ static inline bool get_cf(struct cpu *c)
 static inline void flags_set_arith(struct cpu *c, uint32_t f)
 {
     c->lf.op = LF_NONE;
+    c->lf.carry = (f & FLAG_CF) != 0;
     c->rflags = (c->rflags & ~(uint64_t)FLAGS_ARITH) | (f & FLAGS_ARITH);
 }
 static inline uint32_t flags_szp(uint64_t res, unsigned bits)
@@ -630,7 +648,7 @@ struct block *block_single(struct cpu *c);
 /* ---- dead-flag elimination (liveness.c) ---- */
 /* Gives every record of a decoded block whose flags the block overwrites
  * unseen the handler without them. */
-void block_drop_dead_flags(struct block *b);
+uint16_t block_drop_dead_flags(struct block *b); /* returns the flags live at its start */
 /* The handler that leaves RFLAGS exact: for a run that stops inside a block. */
 insn_fn insn_exact_handler(const struct insn *i);
 
@@ -641,6 +659,9 @@ insn_fn fused_handler(insn_fn first, unsigned cc);
 /* The threaded entry of fused record `fused` when it branches back to its
  * block's start (a loop that is one block), or NULL. */
 insn_fn fused_loop_entry(insn_fn fused);
+/* The flags fused record `fn` writes and those it needs from before (faults
+ * included); false if fn is not a fused handler. */
+bool fused_flag_use(insn_fn fn, uint16_t *reads, uint16_t *writes);
 /* Decodes one instruction from `bytes` (at most `avail` valid bytes).
  * Returns the length, 0 if more bytes are needed, or -1 for #UD (and -2
  * for a >15-byte instruction, #GP). */

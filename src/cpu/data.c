@@ -275,6 +275,7 @@ void h_sahf(struct cpu *c, const struct insn *i)
     flags_sync(c);
     uint64_t ah = (c->gpr[R_AX] >> 8) & 0xD5;
     c->rflags = (c->rflags & ~0xD5ull) | ah;
+    c->lf.carry = ah & FLAG_CF;
 }
 
 void h_xlat(struct cpu *c, const struct insn *i)
@@ -469,21 +470,21 @@ void h_clc(struct cpu *c, const struct insn *i)
 {
     (void)i;
     flags_sync(c);
-    c->rflags &= ~(uint64_t)FLAG_CF;
+    flags_put_cf(c, false);
 }
 
 void h_stc(struct cpu *c, const struct insn *i)
 {
     (void)i;
     flags_sync(c);
-    c->rflags |= FLAG_CF;
+    flags_put_cf(c, true);
 }
 
 void h_cmc(struct cpu *c, const struct insn *i)
 {
     (void)i;
     flags_sync(c);
-    c->rflags ^= FLAG_CF;
+    flags_put_cf(c, !c->lf.carry);
 }
 
 void h_cld(struct cpu *c, const struct insn *i)

@@ -49,6 +49,8 @@ bool cpu_cond(struct cpu *c, unsigned cc)
 {
     const struct lazy_flags *lf = &c->lf;
     bool r;
+    if ((cc >> 1) == 1) /* B: CF, whoever produced it (a CF-only producer keeps op) */
+        return lf->carry ^ (cc & 1);
     if (lf->op == LF_SUB && (cc >> 1) != 3 && (cc >> 1) != 5) {
         /* Direct paths after CMP/SUB: compare the saved operands. */
         uint64_t m = width_mask(lf->bits);
@@ -56,7 +58,6 @@ bool cpu_cond(struct cpu *c, unsigned cc)
         int64_t sa = (int64_t)sext(a, lf->bits / 8), sb = (int64_t)sext(b, lf->bits / 8);
         switch (cc >> 1) {
         case 0: r = lazy_of(lf); break;     /* O */
-        case 1: r = a < b; break;           /* B */
         case 2: r = a == b; break;          /* Z */
         case 4: r = (lf->res >> (lf->bits - 1)) & 1; break; /* S */
         case 6: r = sa < sb; break;         /* L */
@@ -70,10 +71,9 @@ bool cpu_cond(struct cpu *c, unsigned cc)
             return ((lf->res & width_mask(lf->bits)) == 0) ^ (cc & 1);
         if (k == 4) /* S */
             return ((lf->res >> (lf->bits - 1)) & 1) ^ (cc & 1);
-        if (k == 1) /* B */
-            return lazy_cf(lf) ^ (cc & 1);
     }
-    uint32_t f = lf->op == LF_NONE ? (uint32_t)c->rflags : flags_compute_arith(lf);
+    uint32_t f = lf->op == LF_NONE ? ((uint32_t)c->rflags & ~FLAG_CF) | (lf->carry ? FLAG_CF : 0)
+                                   : flags_compute_arith(lf);
     switch (cc >> 1) {
     case 0: r = f & FLAG_OF; break;
     case 1: r = f & FLAG_CF; break;
@@ -99,6 +99,7 @@ uint64_t cpu_get_rflags(struct cpu *c)
 void cpu_set_rflags(struct cpu *c, uint64_t value)
 {
     c->lf.op = LF_NONE;
+    c->lf.carry = (value & FLAG_CF) != 0;
     c->rflags = (value & RFLAGS_DEFINED) | 2;
     cpu_update_data_class(c);
 }

@@ -86,23 +86,33 @@ static inline __attribute__((always_inline)) void fused_jcc(struct cpu *c, const
     GP0(c);
 }
 
-/* The loop entry (a block that is one loop, ending in this record and
- * branching back to its start): a taken branch runs the block again at once,
- * as the run loop would, while the whole block fits in the quantum. The
- * target is the block's start, which has been fetched with this CS, so it
- * needs no canonical or limit check. Otherwise the record leaves RIP and
- * icount exact for the run loop (run_whole). */
-static inline __attribute__((always_inline)) void fused_loop(struct cpu *c, const struct insn *i,
-                                                             bool taken)
+/* What the first instruction leaves for the lazy flags: stored at once by
+ * the plain handler, and by the loop entry only when they may be seen. */
+struct fused_out {
+    enum lazy_op op; /* LF_DEC, LF_SUB or LF_LOGIC */
+    uint64_t a, b, r;
+};
+
+static inline __attribute__((always_inline)) void fused_flags(struct cpu *c, unsigned bits,
+                                                              const struct fused_out *o)
 {
-    const struct insn *first = c->blk_first;
-    uint64_t per_run = i->index, done = c->blk_icount + per_run;
-    if (likely(taken && done + per_run <= c->blk_end && !c->yield)) {
-        c->blk_icount = done;
-        first->run(c, first);
-        return;
-    }
-    c->icount = done;
+    if (o->op == LF_LOGIC)
+        lazy_set_logic(c, bits, o->r);
+    else /* DEC keeps CF */
+        lazy_set(c, o->op, bits, o->r, o->a, o->b,
+                 o->op == LF_DEC ? get_cf_inline(c) : o->a < o->b);
+}
+
+/* Out of line, so the loop's path does not load what only leaving needs
+ * (the operands come in registers: `how` is op | bits << 8 | taken << 16). */
+static __attribute__((noinline, cold)) void fused_loop_leave(struct cpu *c, const struct insn *i,
+                                                            unsigned how, uint64_t a, uint64_t b,
+                                                            uint64_t r)
+{
+    bool taken = how >> 16;
+    struct fused_out o = {(enum lazy_op)(how & 0xFF), a, b, r};
+    fused_flags(c, (how >> 8) & 0xFF, &o);
+    c->icount = c->blk_icount + i->index;
     c->cur_insn = NULL;
     uint64_t rip = c->blk_rip;
     if (!taken)
@@ -110,60 +120,87 @@ static inline __attribute__((always_inline)) void fused_loop(struct cpu *c, cons
     c->rip = c->code_bits == 64 ? rip : (uint32_t)rip;
 }
 
-/* The pairs' bodies: the first instruction, returning whether the Jcc is
- * taken; bits and cc are constants in every handler below, so each condition
- * compiles to its own few instructions. */
+/* The loop entry (a block that is one loop, ending in this record and
+ * branching back to its start): a taken branch runs the block again at once,
+ * as the run loop would, while the whole block fits in the quantum. The
+ * target is the block's start, which has been fetched with this CS, so it
+ * needs no canonical or limit check. The flags need storing then only if
+ * the block may see them before overwriting them (INSN_LOOP_DEAD_FLAGS,
+ * block.c); otherwise the record stores them and leaves RIP and icount
+ * exact for the run loop (run_whole). */
+static inline __attribute__((always_inline)) void fused_loop(struct cpu *c, const struct insn *i,
+                                                             unsigned bits,
+                                                             const struct fused_out *o,
+                                                             bool taken)
+{
+    const struct insn *first = c->blk_first;
+    uint64_t done = c->blk_icount + i->index;
+    if (likely(taken && done <= c->blk_last_run && !c->yield)) {
+        if (!(i->flags & INSN_LOOP_DEAD_FLAGS)) {
+            /* (a compiler barrier: GCC would otherwise read the old CF for
+             * DEC above the test, on the path that does not need it) */
+            __asm__ volatile("" ::: "memory");
+            fused_flags(c, bits, o);
+        }
+        c->blk_icount = done;
+        first->run(c, first);
+        return;
+    }
+    fused_loop_leave(c, i, (unsigned)o->op | bits << 8 | (unsigned)taken << 16, o->a, o->b, o->r);
+}
+
+/* The pairs' bodies: the first instruction without its flags (left in *o),
+ * returning whether the Jcc is taken; bits and cc are constants in every
+ * handler below, so each condition compiles to its own few instructions. */
 #define FUSED_BODY(kind)                                                                           \
-    static inline __attribute__((always_inline)) bool kind##_jcc(struct cpu *c,                    \
-                                                                 const struct insn *i,             \
-                                                                 unsigned bits, unsigned cc)
+    static inline __attribute__((always_inline)) bool kind##_jcc(                                  \
+        struct cpu *c, const struct insn *i, unsigned bits, unsigned cc, struct fused_out *o)
 FUSED_BODY(dec)
 {
     uint64_t m = size_mask(bits / 8), a = c->gpr[(unsigned)i->rm] & m, r = (a - 1) & m;
-    bool cf = get_cf_inline(c);
-    lazy_set(c, LF_DEC, bits, r, a, 1, cf);
+    *o = (struct fused_out){LF_DEC, a, 1, r};
     reg_write(c, i->rm, bits / 8, r);
-    return fused_cond(cc, FK_DEC, bits, a, 1, r, cf);
+    return fused_cond(cc, FK_DEC, bits, a, 1, r, get_cf_inline(c));
 }
 /* CMP and SUB, register or immediate second operand. */
 static inline __attribute__((always_inline)) bool sub_jcc(struct cpu *c, const struct insn *i,
                                                           unsigned bits, unsigned cc, uint64_t b,
-                                                          bool store)
+                                                          bool store, struct fused_out *o)
 {
     uint64_t m = size_mask(bits / 8), a = c->gpr[(unsigned)i->rm] & m;
     b &= m;
     uint64_t r = (a - b) & m;
-    lazy_set(c, LF_SUB, bits, r, a, b, a < b);
+    *o = (struct fused_out){LF_SUB, a, b, r};
     if (store)
         reg_write(c, i->rm, bits / 8, r);
     return fused_cond(cc, FK_SUB, bits, a, b, r, a < b);
 }
 FUSED_BODY(cmp_rr)
 {
-    return sub_jcc(c, i, bits, cc, c->gpr[(unsigned)i->reg], false);
+    return sub_jcc(c, i, bits, cc, c->gpr[(unsigned)i->reg], false, o);
 }
 FUSED_BODY(cmp_ri)
 {
-    return sub_jcc(c, i, bits, cc, i->imm, false);
+    return sub_jcc(c, i, bits, cc, i->imm, false, o);
 }
 FUSED_BODY(sub_rr)
 {
-    return sub_jcc(c, i, bits, cc, c->gpr[(unsigned)i->reg], true);
+    return sub_jcc(c, i, bits, cc, c->gpr[(unsigned)i->reg], true, o);
 }
 FUSED_BODY(sub_ri)
 {
-    return sub_jcc(c, i, bits, cc, i->imm, true);
+    return sub_jcc(c, i, bits, cc, i->imm, true, o);
 }
 FUSED_BODY(test_rr)
 {
     uint64_t r = c->gpr[(unsigned)i->rm] & c->gpr[(unsigned)i->reg] & size_mask(bits / 8);
-    lazy_set_logic(c, bits, r);
+    *o = (struct fused_out){LF_LOGIC, 0, 0, r};
     return fused_cond(cc, FK_LOGIC, bits, 0, 0, r, false);
 }
 FUSED_BODY(test_ri)
 {
     uint64_t r = c->gpr[(unsigned)i->rm] & i->imm & size_mask(bits / 8);
-    lazy_set_logic(c, bits, r);
+    *o = (struct fused_out){LF_LOGIC, 0, 0, r};
     return fused_cond(cc, FK_LOGIC, bits, 0, 0, r, false);
 }
 
@@ -172,11 +209,16 @@ FUSED_BODY(test_ri)
 #define FUSED_DEFINE(kind, n, cc)                                                                  \
     void h_##kind##_jcc##n##_##cc(struct cpu *c, const struct insn *i)                             \
     {                                                                                              \
-        fused_jcc(c, i, kind##_jcc(c, i, n, cc));                                                  \
+        struct fused_out o;                                                                        \
+        bool taken = kind##_jcc(c, i, n, cc, &o);                                                  \
+        fused_flags(c, n, &o);                                                                     \
+        fused_jcc(c, i, taken);                                                                    \
     }                                                                                              \
     static void t_loop_##kind##_jcc##n##_##cc(struct cpu *c, const struct insn *i)                 \
     {                                                                                              \
-        fused_loop(c, i, kind##_jcc(c, i, n, cc));                                                 \
+        struct fused_out o;                                                                        \
+        bool taken = kind##_jcc(c, i, n, cc, &o);                                                  \
+        fused_loop(c, i, n, &o, taken);                                                            \
     }
 #define FUSED_DEFINE_SIZE(n)                                                                       \
     FUSED_CONDS(FUSED_DEFINE, dec, n) FUSED_CONDS(FUSED_DEFINE, cmp_rr, n)                        \
@@ -217,4 +259,20 @@ insn_fn fused_loop_entry(insn_fn fused)
             if (fused_rows[k].fused[cc] == fused)
                 return fused_rows[k].loop[cc];
     return NULL;
+}
+
+bool fused_flag_use(insn_fn fn, uint16_t *reads, uint16_t *writes)
+{
+    for (unsigned k = 0; k < ARRAY_SIZE(fused_rows); k++)
+        for (unsigned cc = 0; cc < 16; cc++)
+            if (fused_rows[k].fused[cc] == fn) {
+                /* DEC keeps CF, which a JB/JBE half reads and a #GP from the
+                 * Jcc's target shows; the others write all six. */
+                insn_fn first = fused_rows[k].first;
+                bool dec = first == h_dec_r16 || first == h_dec_r32 || first == h_dec_r64;
+                *writes = dec ? FLAGS_ARITH & ~FLAG_CF : FLAGS_ARITH;
+                *reads = dec ? FLAG_CF : 0;
+                return true;
+            }
+    return false;
 }

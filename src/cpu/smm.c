@@ -119,6 +119,7 @@ void cpu_smm_enter(struct cpu *c)
     /* Entry state (platform.md §6.4). */
     c->efer = 0;
     c->lf.op = LF_NONE;
+    c->lf.carry = 0;
     c->rflags = 2;
     c->rip = SMM_ENTRY_OFFSET;
     c->cr0 &= ~(uint64_t)(CR0_PE | CR0_EM | CR0_TS | CR0_PG);
