@@ -1012,3 +1012,86 @@ REG_ONLY_HANDLERS(THREADED_REG, 32)
 REG_ONLY_HANDLERS(THREADED_REG, 64)
 
 ALU_THREADED(THREADED_CALL)
+
+/* ---- superinstructions ----
+ * Two register-only records in a row whose flags are dead or CF alone (the
+ * forms the liveness pass leaves in straight-line register code) run from
+ * one threaded entry on the first record: both bodies inline, one dispatch
+ * into the record after the second. Neither can fault or leave the block, so
+ * nothing needs the second record's own entry; a run that stops inside the
+ * block still runs each record's exact handler (cpu.c). The kinds are listed
+ * twice because the preprocessor cannot nest one macro in itself; the unit
+ * test checks that both lists agree. */
+#define PAIR_KINDS_A(X, n)                                                                         \
+    X(h_add_rr##n##_nf, n) X(h_or_rr##n##_nf, n) X(h_adc_rr##n##_nf, n) X(h_sbb_rr##n##_nf, n)     \
+    X(h_and_rr##n##_nf, n) X(h_sub_rr##n##_nf, n) X(h_xor_rr##n##_nf, n) X(h_add_ri##n##_nf, n)    \
+    X(h_or_ri##n##_nf, n) X(h_adc_ri##n##_nf, n) X(h_sbb_ri##n##_nf, n) X(h_and_ri##n##_nf, n)     \
+    X(h_sub_ri##n##_nf, n) X(h_xor_ri##n##_nf, n) X(h_add_rr##n##_cf, n) X(h_adc_rr##n##_cf, n)    \
+    X(h_sbb_rr##n##_cf, n) X(h_sub_rr##n##_cf, n) X(h_add_ri##n##_cf, n) X(h_adc_ri##n##_cf, n)    \
+    X(h_sbb_ri##n##_cf, n) X(h_sub_ri##n##_cf, n) X(h_neg_r##n##_cf, n) X(h_inc_r##n##_nf, n)      \
+    X(h_dec_r##n##_nf, n) X(h_neg_r##n##_nf, n) X(h_not_r##n, n) X(h_mov_rr##n, n)                 \
+    X(h_mov_ri##n, n) X(h_rol_ri##n##_nf, n) X(h_ror_ri##n##_nf, n) X(h_shl_ri##n##_nf, n)         \
+    X(h_shr_ri##n##_nf, n) X(h_sar_ri##n##_nf, n)
+#define PAIR_KINDS_B(X, n, a)                                                                      \
+    X(a, h_add_rr##n##_nf) X(a, h_or_rr##n##_nf) X(a, h_adc_rr##n##_nf) X(a, h_sbb_rr##n##_nf)     \
+    X(a, h_and_rr##n##_nf) X(a, h_sub_rr##n##_nf) X(a, h_xor_rr##n##_nf) X(a, h_add_ri##n##_nf)    \
+    X(a, h_or_ri##n##_nf) X(a, h_adc_ri##n##_nf) X(a, h_sbb_ri##n##_nf) X(a, h_and_ri##n##_nf)     \
+    X(a, h_sub_ri##n##_nf) X(a, h_xor_ri##n##_nf) X(a, h_add_rr##n##_cf) X(a, h_adc_rr##n##_cf)    \
+    X(a, h_sbb_rr##n##_cf) X(a, h_sub_rr##n##_cf) X(a, h_add_ri##n##_cf) X(a, h_adc_ri##n##_cf)    \
+    X(a, h_sbb_ri##n##_cf) X(a, h_sub_ri##n##_cf) X(a, h_neg_r##n##_cf) X(a, h_inc_r##n##_nf)      \
+    X(a, h_dec_r##n##_nf) X(a, h_neg_r##n##_nf) X(a, h_not_r##n) X(a, h_mov_rr##n)                 \
+    X(a, h_mov_ri##n) X(a, h_rol_ri##n##_nf) X(a, h_ror_ri##n##_nf) X(a, h_shl_ri##n##_nf)         \
+    X(a, h_shr_ri##n##_nf) X(a, h_sar_ri##n##_nf)
+#define PAIR_DEFINE(a, b)                                                                          \
+    static __attribute__((flatten)) void t_pair_##a##_##b(struct cpu *c, const struct insn *i)     \
+    {                                                                                              \
+        a(c, i);                                                                                   \
+        b(c, i + 1);                                                                               \
+        NEXT_RECORD_AFTER(c, i, 2);                                                                \
+    }
+#define PAIR_DEFINE_ROW(a, n) PAIR_KINDS_B(PAIR_DEFINE, n, a)
+PAIR_KINDS_A(PAIR_DEFINE_ROW, 32)
+PAIR_KINDS_A(PAIR_DEFINE_ROW, 64)
+
+#define PAIR_KIND_NAME(a, n) a,
+#define PAIR_KIND_NAME_B(a, b) b,
+#define PAIR_CELL(a, b) t_pair_##a##_##b,
+#define PAIR_TABLE_ROW(a, n) {PAIR_KINDS_B(PAIR_CELL, n, a)},
+enum { PAIR_KINDS = 34 };
+static const struct {
+    insn_fn kinds[PAIR_KINDS], kinds_b[PAIR_KINDS], entry[PAIR_KINDS][PAIR_KINDS];
+} pair_tables[] = {
+    {{PAIR_KINDS_A(PAIR_KIND_NAME, 32)},
+     {PAIR_KINDS_B(PAIR_KIND_NAME_B, 32, _)},
+     {PAIR_KINDS_A(PAIR_TABLE_ROW, 32)}},
+    {{PAIR_KINDS_A(PAIR_KIND_NAME, 64)},
+     {PAIR_KINDS_B(PAIR_KIND_NAME_B, 64, _)},
+     {PAIR_KINDS_A(PAIR_TABLE_ROW, 64)}},
+};
+
+static int pair_kind(const insn_fn *kinds, insn_fn fn)
+{
+    for (int k = 0; k < PAIR_KINDS; k++)
+        if (kinds[k] == fn)
+            return k;
+    return -1;
+}
+
+insn_fn pair_entry(insn_fn a, insn_fn b)
+{
+    for (unsigned t = 0; t < ARRAY_SIZE(pair_tables); t++) {
+        int ka = pair_kind(pair_tables[t].kinds, a), kb = pair_kind(pair_tables[t].kinds_b, b);
+        if (ka >= 0 && kb >= 0)
+            return pair_tables[t].entry[ka][kb];
+    }
+    return NULL;
+}
+
+bool pair_kinds_agree(void)
+{
+    for (unsigned t = 0; t < ARRAY_SIZE(pair_tables); t++)
+        for (unsigned k = 0; k < PAIR_KINDS; k++)
+            if (pair_tables[t].kinds[k] != pair_tables[t].kinds_b[k])
+                return false;
+    return true;
+}

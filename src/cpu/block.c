@@ -428,6 +428,17 @@ struct block *block_lookup(struct cpu *c)
     uint16_t live_at_start = block_drop_dead_flags(b);
     for (unsigned k = 0; k + 1 < b->n; k++)
         b->insn[k].run = threaded_entry(&b->insn[k], c->code_bits);
+    /* Pairs of register-only records run as one (alu.c); the second of a pair
+     * must not be the last record, which the chain reaches by its own entry. */
+    for (unsigned k = 0; k + 2 < b->n;) {
+        insn_fn pair = pair_entry(b->insn[k].fn, b->insn[k + 1].fn);
+        if (pair) {
+            b->insn[k].run = pair;
+            k += 2;
+        } else {
+            k++;
+        }
+    }
     if (b->n) {
         const struct insn *last = &b->insn[b->n - 1];
         b->insn[b->n - 1].run = t_block_end;
@@ -441,12 +452,11 @@ struct block *block_lookup(struct cpu *c)
         if (b->fused_last && (int64_t)last->offset + last->len + last->disp == 0) {
             struct insn *l = &b->insn[b->n - 1];
             uint16_t reads, writes;
-            l->run = fused_loop_entry(last->fn);
-            l->index = (uint8_t)(b->n + 1);
             /* Running the block again, the pair's flags are dead if the block
              * overwrites them before anything could look (liveness.c). */
-            if (fused_flag_use(l->fn, &reads, &writes) && !(writes & live_at_start))
-                l->flags |= INSN_LOOP_DEAD_FLAGS;
+            bool dead = fused_flag_use(l->fn, &reads, &writes) && !(writes & live_at_start);
+            l->run = fused_loop_entry(last->fn, dead);
+            l->index = (uint8_t)(b->n + 1);
             b->loop_threaded = true;
         }
     }

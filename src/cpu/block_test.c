@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "cpu/bare_cpu_test.h"
+#include "cpu/handlers.h"
 
 static struct bare *make32(void)
 {
@@ -591,6 +592,21 @@ static void test_fault_in_a_late_run_of_a_one_block_loop(void **state)
     bare_free(b);
 }
 
+/* Pairs of register-only records share one threaded entry (alu.c): only
+ * flagless or CF-only forms of one size pair, and both kind lists agree. */
+static void test_superinstruction_pairs(void **state)
+{
+    (void)state;
+    assert_true(pair_kinds_agree());
+    assert_non_null(pair_entry(h_xor_rr64_nf, h_sub_rr64_nf));
+    assert_non_null(pair_entry(h_add_rr32_cf, h_adc_rr32_nf));
+    assert_non_null(pair_entry(h_mov_ri64, h_shl_ri64_nf));
+    assert_null(pair_entry(h_xor_rr32_nf, h_sub_rr64_nf)); /* sizes differ */
+    assert_null(pair_entry(h_add_rr64, h_sub_rr64_nf));    /* flags live */
+    assert_null(pair_entry(h_xor_rr16_nf, h_sub_rr16_nf)); /* 16-bit forms do not pair */
+    assert_null(pair_entry(h_mov_EvGv, h_sub_rr64_nf));    /* may fault */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -612,6 +628,7 @@ int main(void)
         cmocka_unit_test(test_fused_jcc_beyond_cs_limit_faults_at_the_jcc),
         cmocka_unit_test(test_one_block_loop_stops_exactly_in_every_quantum),
         cmocka_unit_test(test_fault_in_a_late_run_of_a_one_block_loop),
+        cmocka_unit_test(test_superinstruction_pairs),
     };
     return cmocka_run_group_tests_name("block", tests, NULL, NULL);
 }

@@ -49,7 +49,6 @@ struct insn {
 #define INSN_REX   0x10 /* any REX prefix: byte registers 4-7 are SPL..DIL */
 #define INSN_SEGOV 0x20 /* explicit segment override */
 #define INSN_MODRM 0x40
-#define INSN_LOOP_DEAD_FLAGS 0x80 /* a loop entry's flags are dead when it runs its block again */
 
 /* Access kinds for translation and faults. */
 enum access { ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2 };
@@ -645,6 +644,13 @@ static inline struct block *block_chained(const struct cpu *c, const struct bloc
 /* The single-instruction block at CS:RIP, never fused or cached (block.c). */
 struct block *block_single(struct cpu *c);
 
+/* ---- superinstructions (alu.c) ---- */
+/* The threaded entry running register-only records `a` and the `b` after it
+ * as one, or NULL if the pair has none. */
+insn_fn pair_entry(insn_fn a, insn_fn b);
+/* Both lists of pairable kinds name the same handlers in the same order (for the unit test). */
+bool pair_kinds_agree(void);
+
 /* ---- dead-flag elimination (liveness.c) ---- */
 /* Gives every record of a decoded block whose flags the block overwrites
  * unseen the handler without them. */
@@ -657,8 +663,9 @@ insn_fn insn_exact_handler(const struct insn *i);
  * with condition `cc` as one record, or NULL if the pair does not fuse. */
 insn_fn fused_handler(insn_fn first, unsigned cc);
 /* The threaded entry of fused record `fused` when it branches back to its
- * block's start (a loop that is one block), or NULL. */
-insn_fn fused_loop_entry(insn_fn fused);
+ * block's start (a loop that is one block), or NULL; with dead_flags, it
+ * does not store its flags when it runs the block again. */
+insn_fn fused_loop_entry(insn_fn fused, bool dead_flags);
 /* The flags fused record `fn` writes and those it needs from before (faults
  * included); false if fn is not a fused handler. */
 bool fused_flag_use(insn_fn fn, uint16_t *reads, uint16_t *writes);

@@ -125,24 +125,23 @@ static __attribute__((noinline, cold)) void fused_loop_leave(struct cpu *c, cons
  * as the run loop would, while the whole block fits in the quantum. The
  * target is the block's start, which has been fetched with this CS, so it
  * needs no canonical or limit check. The flags need storing then only if
- * the block may see them before overwriting them (INSN_LOOP_DEAD_FLAGS,
- * block.c); otherwise the record stores them and leaves RIP and icount
- * exact for the run loop (run_whole). */
+ * the block may see them before overwriting them (block.c picks the entry
+ * with dead_flags otherwise); leaving, the record stores them and leaves RIP
+ * and icount exact for the run loop (run_whole). */
 static inline __attribute__((always_inline)) void fused_loop(struct cpu *c, const struct insn *i,
                                                              unsigned bits,
                                                              const struct fused_out *o,
-                                                             bool taken)
+                                                             bool taken, bool dead_flags)
 {
-    const struct insn *first = c->blk_first;
     uint64_t done = c->blk_icount + i->index;
     if (likely(taken && done <= c->blk_last_run && !c->yield)) {
-        if (!(i->flags & INSN_LOOP_DEAD_FLAGS)) {
-            /* (a compiler barrier: GCC would otherwise read the old CF for
-             * DEC above the test, on the path that does not need it) */
-            __asm__ volatile("" ::: "memory");
+        if (!dead_flags)
             fused_flags(c, bits, o);
-        }
         c->blk_icount = done;
+        const struct insn *first = c->blk_first;
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(_WIN32)
+        __asm__("" : "+S"(first)); /* load it straight into the argument register */
+#endif
         first->run(c, first);
         return;
     }
@@ -218,7 +217,13 @@ FUSED_BODY(test_ri)
     {                                                                                              \
         struct fused_out o;                                                                        \
         bool taken = kind##_jcc(c, i, n, cc, &o);                                                  \
-        fused_loop(c, i, n, &o, taken);                                                            \
+        fused_loop(c, i, n, &o, taken, false);                                                     \
+    }                                                                                              \
+    static void t_loopd_##kind##_jcc##n##_##cc(struct cpu *c, const struct insn *i)                \
+    {                                                                                              \
+        struct fused_out o;                                                                        \
+        bool taken = kind##_jcc(c, i, n, cc, &o);                                                  \
+        fused_loop(c, i, n, &o, taken, true);                                                      \
     }
 #define FUSED_DEFINE_SIZE(n)                                                                       \
     FUSED_CONDS(FUSED_DEFINE, dec, n) FUSED_CONDS(FUSED_DEFINE, cmp_rr, n)                        \
@@ -231,8 +236,11 @@ FUSED_DEFINE_SIZE(64)
 
 #define FUSED_NAME(kind, n, cc) h_##kind##_jcc##n##_##cc,
 #define FUSED_LOOP_NAME(kind, n, cc) t_loop_##kind##_jcc##n##_##cc,
+#define FUSED_LOOPD_NAME(kind, n, cc) t_loopd_##kind##_jcc##n##_##cc,
 #define FUSED_ROW(first, kind, n)                                                                  \
-    {first, {FUSED_CONDS(FUSED_NAME, kind, n)}, {FUSED_CONDS(FUSED_LOOP_NAME, kind, n)}},
+    {first,                                                                                        \
+     {FUSED_CONDS(FUSED_NAME, kind, n)},                                                           \
+     {{FUSED_CONDS(FUSED_LOOP_NAME, kind, n)}, {FUSED_CONDS(FUSED_LOOPD_NAME, kind, n)}}},
 #define FUSED_ROWS(n)                                                                              \
     FUSED_ROW(h_dec_r##n, dec, n) FUSED_ROW(h_cmp_rr##n, cmp_rr, n)                                \
     FUSED_ROW(h_cmp_ri##n, cmp_ri, n) FUSED_ROW(h_sub_rr##n, sub_rr, n)                            \
@@ -240,7 +248,7 @@ FUSED_DEFINE_SIZE(64)
     FUSED_ROW(h_test_ri##n, test_ri, n)
 /* Per first instruction: its fused handlers and loop entries by condition. */
 static const struct {
-    insn_fn first, fused[16], loop[16];
+    insn_fn first, fused[16], loop[2][16]; /* loop[1]: its flags dead when looping */
 } fused_rows[] = {FUSED_ROWS(16) FUSED_ROWS(32) FUSED_ROWS(64)};
 
 /* The fused form of `first` (a register-form handler) followed by Jcc `cc`, or NULL. */
@@ -252,12 +260,12 @@ insn_fn fused_handler(insn_fn first, unsigned cc)
     return NULL;
 }
 
-insn_fn fused_loop_entry(insn_fn fused)
+insn_fn fused_loop_entry(insn_fn fused, bool dead_flags)
 {
     for (unsigned k = 0; k < ARRAY_SIZE(fused_rows); k++)
         for (unsigned cc = 0; cc < 16; cc++)
             if (fused_rows[k].fused[cc] == fused)
-                return fused_rows[k].loop[cc];
+                return fused_rows[k].loop[dead_flags][cc];
     return NULL;
 }
 

@@ -141,15 +141,16 @@ insn_fn threaded_entry(const struct insn *i, unsigned code_bits);
  * 12 otherwise computes i + 1 into another register and moves it back, four
  * instructions where two do, in every record of every block. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(_WIN32)
-#define NEXT_RECORD(c, i)                                                                          \
+#define NEXT_RECORD_AFTER(c, i, k)                                                                 \
     do {                                                                                           \
         const struct insn *next_ = (i);                                                            \
-        __asm__("add %1, %0" : "+S"(next_) : "i"(sizeof(struct insn)) : "cc");                     \
+        __asm__("add %1, %0" : "+S"(next_) : "i"((k) * sizeof(struct insn)) : "cc");               \
         next_->run((c), next_);                                                                    \
     } while (0)
 #else
-#define NEXT_RECORD(c, i) ((i) + 1)->run((c), (i) + 1)
+#define NEXT_RECORD_AFTER(c, i, k) ((i) + (k))->run((c), (i) + (k))
 #endif
+#define NEXT_RECORD(c, i) NEXT_RECORD_AFTER(c, i, 1)
 /* The threaded entry of a handler that may fault (the run loop recovers RIP
  * from cur_insn), call a device or end the block early. THREADED_MEM inlines
  * the handler; THREADED_CALL, for big generic handlers, calls it (flatten
