@@ -195,11 +195,9 @@ static inline uint64_t reg_read(const struct cpu *c, unsigned r, unsigned size)
 static inline void reg_write(struct cpu *c, unsigned r, unsigned size, uint64_t v)
 {
     switch (size) {
-    case 2: { /* bits 63:16 stay: a 16-bit store into the low half (little-endian host) */
-        uint16_t w = (uint16_t)v;
-        memcpy(&c->gpr[r], &w, 2);
+    case 2: /* bits 63:16 stay */
+        c->gpr[r] = (c->gpr[r] & ~0xFFFFull) | (uint16_t)v;
         break;
-    }
     case 4:
         c->gpr[r] = (uint32_t)v;
         break;
