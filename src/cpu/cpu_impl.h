@@ -180,12 +180,23 @@ static inline uint8_t reg8_read(const struct cpu *c, unsigned r, bool rex)
         return (uint8_t)c->gpr[r];
     return (uint8_t)(c->gpr[r - 4] >> 8);
 }
+/* Replaces the bits of `mask` in register r with v's (already in place) as
+ * one 64-bit store: a later 64-bit load of the register cannot be forwarded
+ * from a narrower store and waits for it to retire. The empty asm hides that
+ * old is the register's own memory, or GCC turns the merge back into a
+ * narrow store. */
+static inline void reg_merge(struct cpu *c, unsigned r, uint64_t mask, uint64_t v)
+{
+    uint64_t old = c->gpr[r];
+    __asm__("" : "+r"(old));
+    c->gpr[r] = (old & ~mask) | (v & mask);
+}
 static inline void reg8_write(struct cpu *c, unsigned r, bool rex, uint8_t v)
 {
     if (r < 4 || rex)
-        c->gpr[r] = (c->gpr[r] & ~0xFFull) | v;
+        reg_merge(c, r, 0xFF, v);
     else
-        c->gpr[r - 4] = (c->gpr[r - 4] & ~0xFF00ull) | ((uint64_t)v << 8);
+        reg_merge(c, r - 4, 0xFF00, (uint64_t)v << 8);
 }
 static inline uint64_t reg_read(const struct cpu *c, unsigned r, unsigned size)
 {
@@ -196,7 +207,7 @@ static inline void reg_write(struct cpu *c, unsigned r, unsigned size, uint64_t 
 {
     switch (size) {
     case 2: /* bits 63:16 stay */
-        c->gpr[r] = (c->gpr[r] & ~0xFFFFull) | (uint16_t)v;
+        reg_merge(c, r, 0xFFFF, v);
         break;
     case 4:
         c->gpr[r] = (uint32_t)v;
