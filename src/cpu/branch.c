@@ -586,9 +586,8 @@ static inline __attribute__((always_inline)) bool stack_slot(const struct cpu *c
 {
     if (c->code_bits == 64) /* SS base 0; a non-canonical RSP misses in the TLB */
         return tlb_host(c, sp, size, write, host);
-    const struct segment *ss = &c->seg[SEG_SS];
-    return ((c->seg_usable[write] >> SEG_SS) & 1) && sp + size - 1 <= ss->limit &&
-           tlb_host(c, (uint32_t)(ss->base + sp), size, write, host);
+    return seg_fast_ok(c, SEG_SS, sp, size, write) &&
+           tlb_host(c, (uint32_t)(c->seg[SEG_SS].base + sp), size, write, host);
 }
 
 __attribute__((flatten)) void t_h_jmp_folded(struct cpu *c, const struct insn *i)

@@ -161,7 +161,7 @@ typedef int (*cpu_intr_ack_fn)(void *opaque, struct cpu *cpu);
 typedef void (*cpu_shutdown_fn)(void *opaque, struct cpu *cpu, const char *why);
 
 struct cpu {
-    uint64_t gpr[16];
+    uint64_t gpr[17]; /* [REG_ZERO] is always 0 (cpu_impl.h) */
     uint64_t rip;
     uint64_t next_rip;  /* of the instruction being executed */
     uint64_t rflags;    /* non-arithmetic bits always; SF ZF AF PF OF when lf.op == LF_NONE;
@@ -183,7 +183,9 @@ struct cpu {
     bool paging;
     uint8_t stack_bits;  /* 16, 32, 64 (SS.B or long mode) */
     uint64_t a20_mask;   /* ~0, or ~(1 << 20) with the A20 gate closed (normal view only) */
-    uint8_t seg_usable[2]; /* [write]: bit per segment whose checks reduce to the limit */
+    /* [write][seg]: limit + 1 where an access's checks reduce to the limit
+     * (seg_refresh() keeps it; 0: the slow path decides) */
+    uint64_t seg_fast_end[2][SEG_COUNT];
     uint8_t data_class;    /* TLB class of data accesses; TLB_NOFILL while #AC checks run */
     struct tlb_entry *data_tlb; /* tlb.entry[data_class]: the fast paths' array */
 

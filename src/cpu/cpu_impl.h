@@ -40,7 +40,8 @@ struct insn {
 };
 
 #define REG_NONE 0xFF
-#define REG_RIP  0x10
+#define REG_ZERO 0x10 /* gpr[REG_ZERO] is 0: the absent base or index of the legacy MOV forms */
+#define REG_RIP  0x11
 
 #define INSN_MEM   0x01 /* the ModRM operand is memory */
 #define INSN_REP   0x02 /* F3 */
@@ -290,6 +291,14 @@ static inline uint64_t insn_ea(const struct cpu *c, const struct insn *i)
 }
 uint64_t seg_linear_slow(struct cpu *c, unsigned seg, uint64_t off, unsigned size,
                          enum access acc);
+/* Do the segment checks of an access of `size` bytes at offset `off` (at
+ * most 32 bits: 16/32-bit code) pass without the slow path? One compare:
+ * seg_refresh() folds the attributes into seg_fast_end. */
+static inline bool seg_fast_ok(const struct cpu *c, unsigned seg, uint64_t off, unsigned size,
+                               bool write)
+{
+    return off + size <= c->seg_fast_end[write][seg];
+}
 /* Linear address of seg:off for an access of `size` bytes; raises #GP/#SS. */
 static inline uint64_t seg_linear(struct cpu *c, unsigned seg, uint64_t off, unsigned size,
                                   enum access acc)
@@ -300,10 +309,8 @@ static inline uint64_t seg_linear(struct cpu *c, unsigned seg, uint64_t off, uns
             return la;
         return seg_linear_slow(c, seg, off, size, acc);
     }
-    const struct segment *s = &c->seg[seg];
-    if (likely((c->seg_usable[acc == ACC_WRITE] >> seg) & 1) && off + size - 1 <= s->limit &&
-        off + size - 1 >= off)
-        return (uint32_t)(s->base + off);
+    if (likely(seg_fast_ok(c, seg, off, size, acc == ACC_WRITE)))
+        return (uint32_t)(c->seg[seg].base + off);
     return seg_linear_slow(c, seg, off, size, acc);
 }
 void seg_load(struct cpu *c, unsigned seg, uint16_t selector);

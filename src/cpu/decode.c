@@ -308,6 +308,12 @@ static insn_fn specialise(struct insn *i, insn_fn fn, bool two_byte, bool mode64
                 { { h_mov_store16_a16, h_mov_store16_a32 },
                   { h_mov_store32_a16, h_mov_store32_a32 } },
             };
+            /* An absent base or index reads the zero slot, so the address is
+             * a sum without tests (mem_forms.c). */
+            if (i->base == REG_NONE)
+                i->base = REG_ZERO;
+            if (i->index == REG_NONE)
+                i->index = REG_ZERO;
             return mov_legacy[fn == h_mov_EvGv][i->opsize == 4][i->addrsize == 4];
         }
     }

@@ -535,7 +535,11 @@ static void test_decoded_operands_of_address_forms(void **state)
     assert_int_equal(i.base, REG_RIP);
     assert_int_equal(i.disp, 0x10);
     assert_int_equal(decode_hex(32, "8B 05 10 00 00 00", &i), 6);
-    assert_int_equal(i.base, REG_NONE); /* absolute outside 64-bit mode */
+    /* absolute outside 64-bit mode; the legacy MOV forms read the zero slot */
+    assert_int_equal(i.base, REG_ZERO);
+    assert_int_equal(i.index, REG_ZERO);
+    assert_int_equal(decode_hex(32, "03 05 10 00 00 00", &i), 6); /* add eax, [0x10] */
+    assert_int_equal(i.base, REG_NONE);
     assert_int_equal(decode_hex(64, "8B 04 25 F0 FF FF FF", &i), 7);
     assert_int_equal(i.base, REG_NONE);
     assert_int_equal(i.index, REG_NONE);

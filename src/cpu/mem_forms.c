@@ -56,12 +56,12 @@ static inline __attribute__((always_inline)) uint64_t ea_legacy(const struct cpu
                                                                 const struct insn *i,
                                                                 unsigned addrsize)
 {
-    uint64_t ea = (uint64_t)(int64_t)i->disp;
-    if (i->base != REG_NONE)
-        ea += c->gpr[i->base];
-    if (i->index != REG_NONE)
-        ea += c->gpr[i->index] << i->scale;
-    return ea & size_mask(addrsize);
+    /* (decode.c gives the legacy MOV forms REG_ZERO for an absent register;
+     * 16-bit addressing has no scale) */
+    uint64_t ea = (uint64_t)(int64_t)i->disp + c->gpr[(unsigned)i->base];
+    if (addrsize == 2)
+        return (ea + c->gpr[(unsigned)i->index]) & 0xFFFF;
+    return (ea + (c->gpr[(unsigned)i->index] << i->scale)) & 0xFFFFFFFF;
 }
 
 /* seg_linear() for these forms: never 64-bit mode, and an offset of at most
@@ -73,9 +73,8 @@ static inline __attribute__((always_inline)) uint64_t la_legacy(struct cpu *c,
                                                                 enum access acc)
 {
     uint64_t off = ea_legacy(c, i, addrsize);
-    const struct segment *s = &c->seg[i->seg];
-    if (likely((c->seg_usable[acc == ACC_WRITE] >> i->seg) & 1) && off + size - 1 <= s->limit)
-        return (uint32_t)(s->base + off);
+    if (likely(seg_fast_ok(c, i->seg, off, size, acc == ACC_WRITE)))
+        return (uint32_t)(c->seg[i->seg].base + off);
     return seg_linear_slow(c, i->seg, off, size, acc);
 }
 
@@ -108,9 +107,8 @@ static inline __attribute__((always_inline)) bool operand_host(const struct cpu 
     uint64_t off = insn_ea(c, i);
     if (c->code_bits == 64) /* canonical or not: tlb_host() misses for the latter */
         return tlb_host(c, off + (i->seg >= SEG_FS ? c->seg[i->seg].base : 0), size, write, host);
-    const struct segment *sg = &c->seg[i->seg];
-    return ((c->seg_usable[write] >> i->seg) & 1) && off + size - 1 <= sg->limit &&
-           off + size - 1 >= off && tlb_host(c, (uint32_t)(sg->base + off), size, write, host);
+    return seg_fast_ok(c, i->seg, off, size, write) &&
+           tlb_host(c, (uint32_t)(c->seg[i->seg].base + off), size, write, host);
 }
 
 /* The same for the MOV forms' 16/32-bit addressing (la_legacy()'s checks). */
@@ -120,9 +118,8 @@ static inline __attribute__((always_inline)) bool legacy_host(const struct cpu *
                                                               bool write, uint8_t **host)
 {
     uint64_t off = ea_legacy(c, i, addrsize);
-    const struct segment *sg = &c->seg[i->seg];
-    return ((c->seg_usable[write] >> i->seg) & 1) && off + size - 1 <= sg->limit &&
-           tlb_host(c, (uint32_t)(sg->base + off), size, write, host);
+    return seg_fast_ok(c, i->seg, off, size, write) &&
+           tlb_host(c, (uint32_t)(c->seg[i->seg].base + off), size, write, host);
 }
 
 #define ALU_MEM_THREADED_ONE(name, op, bits)                                                       \

@@ -14,7 +14,7 @@ static bool seg_is_code(uint16_t attr)
 
 void seg_refresh(struct cpu *c)
 {
-    uint8_t r = 0, w = 0;
+    unsigned r = 0, w = 0;
     for (unsigned s = 0; s < SEG_COUNT; s++) {
         uint16_t a = c->seg[s].attr;
         if (!c->protected_mode) {
@@ -35,8 +35,11 @@ void seg_refresh(struct cpu *c)
         if (a & 0x02)
             w |= 1u << s;
     }
-    c->seg_usable[0] = r;
-    c->seg_usable[1] = w;
+    for (unsigned s = 0; s < SEG_COUNT; s++) {
+        uint64_t end = (uint64_t)c->seg[s].limit + 1;
+        c->seg_fast_end[0][s] = (r >> s) & 1 ? end : 0;
+        c->seg_fast_end[1][s] = (w >> s) & 1 ? end : 0;
+    }
 }
 
 uint64_t seg_linear_slow(struct cpu *c, unsigned seg, uint64_t off, unsigned size,

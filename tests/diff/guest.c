@@ -177,7 +177,7 @@ void guest_run(struct guest *g, const struct diff_case *k, struct diff_result *o
     memcpy(code, k->code, k->len);
     block_cache_code_written(g->bc, code, CODE_BYTES);
 
-    memcpy(c->gpr, k->gpr, sizeof(c->gpr));
+    memcpy(c->gpr, k->gpr, sizeof(k->gpr));
     /* IF as the host has it in user mode, so PUSHF pushes the same value. */
     cpu_set_rflags(c, (k->rflags & RFL_COMPARED) | 0x202);
     c->rip = k->rip;
