@@ -592,6 +592,32 @@ static void test_fault_in_a_late_run_of_a_one_block_loop(void **state)
     bare_free(b);
 }
 
+/* A device access in a late run of such a loop ends the chain there (a
+ * block exit, not a fault): the event it raises is taken after that store,
+ * with the loop's retired count exact. */
+static void test_device_store_in_a_late_run_of_a_one_block_loop(void **state)
+{
+    (void)state;
+    static const struct mem_ops ops = {"nmi-dev", nmi_dev_read, nmi_dev_write, 4, 4};
+    struct bare *b = make32();
+    struct cpu *c = &b->cpu;
+    /* the device right above RAM: the 301st store reaches it */
+    mem_region_add(b->system, mem_region_mmio(&b->sys, "nmi-dev", 0x1000, &ops, c), 0x100000, 1);
+    /* l: mov [ebx], eax; add ebx, 4; dec ecx; jnz l; hlt */
+    bare_code(b, BARE_CODE, "89 03 83 C3 04 49 75 F8 F4");
+    c->gpr[R_BX] = 0x100000 - 4 * 300;
+    c->gpr[R_CX] = 1000;
+    start_at(b, BARE_CODE);
+    uint64_t before = c->icount;
+    cpu_run(c, 100000);
+    assert_int_equal(bare_vector(b), EXC_NMI);
+    assert_int_equal(bare_peek32(b, c->gpr[R_SP]), BARE_CODE + 2); /* after the store */
+    assert_int_equal(c->gpr[R_CX], 700);
+    assert_int_equal(c->gpr[R_BX], 0x100000);
+    assert_int_equal(c->icount - before, 300 * 4 + 1 + 1); /* 300 runs, the store, HLT */
+    bare_free(b);
+}
+
 /* Pairs of register-only records share one threaded entry (alu.c): only
  * flagless or CF-only forms of one size pair, and both kind lists agree. */
 static void test_superinstruction_pairs(void **state)
@@ -628,6 +654,7 @@ int main(void)
         cmocka_unit_test(test_fused_jcc_beyond_cs_limit_faults_at_the_jcc),
         cmocka_unit_test(test_one_block_loop_stops_exactly_in_every_quantum),
         cmocka_unit_test(test_fault_in_a_late_run_of_a_one_block_loop),
+        cmocka_unit_test(test_device_store_in_a_late_run_of_a_one_block_loop),
         cmocka_unit_test(test_superinstruction_pairs),
     };
     return cmocka_run_group_tests_name("block", tests, NULL, NULL);

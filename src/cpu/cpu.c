@@ -219,7 +219,7 @@ void cpu_sync_rip_slow(struct cpu *c)
     }
     c->rip = rip;
     c->next_rip = next;
-    c->icount = c->blk_icount + (uint64_t)(i - c->blk_first);
+    c->icount = cpu_blk_icount(c) + (uint64_t)(i - c->blk_first);
 }
 
 /* The threaded entry of a handler that may fault, call a device or end the
@@ -292,16 +292,20 @@ static inline bool run_whole(struct cpu *c, struct block *b, uint64_t end)
              * enders end blocks), so RIP = block RIP + offset. */
             c->blk_icount = c->icount;
             if (b->loop_threaded) {
-                /* The last icount at which one more run fits, within the cap. */
-                uint64_t per_run = b->n + 1u, cap = c->icount + LOOP_RUNS_PER_CHAIN * per_run;
-                c->blk_last_run = (cap < end ? cap : end) - per_run;
+                /* Runs that fit in the budget, within the cap (one at least:
+                 * the caller checked), less this one. */
+                uint64_t per_run = b->n + 1u, fit = end - c->icount;
+                fit = fit >= LOOP_RUNS_PER_CHAIN * per_run ? LOOP_RUNS_PER_CHAIN : fit / per_run;
+                c->loop_runs_left = c->loop_runs_from = (uint32_t)fit - 1;
+                c->loop_per_run = (uint32_t)per_run;
             }
             insns->run(c, insns);
             if (unlikely(c->block_exit)) {
                 const struct insn *i = c->cur_insn + 1;
                 c->cur_insn = NULL;
                 /* (not +=: cpu_sync_rip() may have stored an exact icount meanwhile) */
-                c->icount = c->blk_icount + (uint64_t)(i - insns);
+                c->icount = cpu_blk_icount(c) + (uint64_t)(i - insns);
+                c->loop_per_run = 0;
                 if (c->block_exit_redirect) {
                     c->block_exit_redirect = false;
                     rip = c->block_exit_rip;
@@ -446,6 +450,7 @@ uint64_t cpu_run(struct cpu *c, uint64_t max_ticks)
         }
         c->cur_block = NULL;
         c->cur_insn = NULL;
+        c->loop_per_run = 0; /* (a fault left a loop's chain) */
         if (c->state == CPU_SHUTDOWN)
             break;
         raise_pending(c);

@@ -218,9 +218,11 @@ struct cpu {
     const struct insn *cur_insn;
     const struct insn *blk_first; /* first record of the running block */
     uint64_t blk_rip;             /* RIP of blk_first */
-    uint64_t blk_icount;          /* icount before blk_first */
-    uint64_t blk_last_run;        /* a loop entry may run its block again from this icount
-                                   * on at the latest (cpu.c) */
+    uint64_t blk_icount;          /* icount before blk_first (its first run, in a loop) */
+    /* A block whose loop entry runs it again (fused.c) counts its runs down
+     * in loop_runs_left from loop_runs_from; loop_per_run is its instructions
+     * per run, 0 outside such a chain (cpu_blk_icount()). */
+    uint32_t loop_runs_left, loop_runs_from, loop_per_run;
     struct block *scratch;   /* one-off block for code in MMIO or across pages */
     bool smi_pending;
     bool in_smm;

@@ -70,6 +70,11 @@ void cpu_guest_error(struct cpu *c, const char *fmt, ...) __attribute__((format(
 /* Makes c->rip, c->next_rip and c->icount exact for the record the run loop
  * is executing (cpu.c). Cheap, idempotent; called on cold paths only. */
 void cpu_sync_rip_slow(struct cpu *c);
+/* icount before blk_first in the run of the block going on now. */
+static inline uint64_t cpu_blk_icount(const struct cpu *c)
+{
+    return c->blk_icount + (uint64_t)(c->loop_runs_from - c->loop_runs_left) * c->loop_per_run;
+}
 static inline void cpu_sync_rip(struct cpu *c)
 {
     if (c->cur_insn)

@@ -104,20 +104,38 @@ static inline __attribute__((always_inline)) void fused_flags(struct cpu *c, uns
 }
 
 /* Out of line, so the loop's path does not load what only leaving needs
- * (the operands come in registers: `how` is op | bits << 8 | taken << 16). */
+ * (the operands come in registers: `how` is op | bits << 8 | taken << 16 |
+ * counted << 17, counted: the run was counted down in loop_runs_left). */
 static __attribute__((noinline, cold)) void fused_loop_leave(struct cpu *c, const struct insn *i,
                                                             unsigned how, uint64_t a, uint64_t b,
                                                             uint64_t r)
 {
-    bool taken = how >> 16;
+    bool taken = how >> 16, counted = (how >> 17) & 1;
     struct fused_out o = {(enum lazy_op)(how & 0xFF), a, b, r};
     fused_flags(c, (how >> 8) & 0xFF, &o);
-    c->icount = c->blk_icount + i->index;
+    /* This run ends here; a taken branch has counted it down already. */
+    c->icount = cpu_blk_icount(c) + (counted ? 0 : i->index);
+    c->loop_per_run = 0;
     c->cur_insn = NULL;
     uint64_t rip = c->blk_rip;
     if (!taken)
         rip += (uint64_t)(int64_t)i->offset + i->len;
     c->rip = c->code_bits == 64 ? rip : (uint32_t)rip;
+}
+
+/* Counts one more run down: true if none was left (the count wraps). */
+static inline __attribute__((always_inline)) bool loop_count_down(uint32_t *left)
+{
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11
+    /* One subtract on memory and the borrow, where GCC would load, test,
+     * subtract and store. */
+    __asm__ goto("subl $1, %0\n\tjb %l[none]" : "+m"(*left) : : "cc" : none);
+    return false;
+none:
+    return true;
+#else
+    return (*left)-- == 0;
+#endif
 }
 
 /* The loop entry (a block that is one loop, ending in this record and
@@ -133,11 +151,13 @@ static inline __attribute__((always_inline)) void fused_loop(struct cpu *c, cons
                                                              const struct fused_out *o,
                                                              bool taken, bool dead_flags)
 {
-    uint64_t done = c->blk_icount + i->index;
-    if (likely(taken && done <= c->blk_last_run && !c->yield)) {
+    unsigned how = (unsigned)o->op | bits << 8;
+    if (likely(taken)) {
+        how |= 3u << 16;
+        if (unlikely(loop_count_down(&c->loop_runs_left)) || unlikely(c->yield))
+            goto leave;
         if (!dead_flags)
             fused_flags(c, bits, o);
-        c->blk_icount = done;
         const struct insn *first = c->blk_first;
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(_WIN32)
         __asm__("" : "+S"(first)); /* load it straight into the argument register */
@@ -145,7 +165,8 @@ static inline __attribute__((always_inline)) void fused_loop(struct cpu *c, cons
         first->run(c, first);
         return;
     }
-    fused_loop_leave(c, i, (unsigned)o->op | bits << 8 | (unsigned)taken << 16, o->a, o->b, o->r);
+leave:
+    fused_loop_leave(c, i, how, o->a, o->b, o->r);
 }
 
 /* The pairs' bodies: the first instruction without its flags (left in *o),
