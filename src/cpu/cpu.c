@@ -79,7 +79,7 @@ void cpu_do_init(struct cpu *c)
     apic_reset(c);
     c->state = bsp ? CPU_RUNNING : CPU_WAIT_SIPI;
     c->block_exit = true;
-    c->yield = true;
+    cpu_yield(c);
 }
 
 void cpu_reset(struct cpu *c, bool bsp)
@@ -435,6 +435,15 @@ __attribute__((noinline)) static void run_blocks(struct cpu *c, uint64_t end)
         /* Chain only after a block that ran to its end without dropping itself. */
         prev = c->block_exit || n < b->n ? NULL : b;
     }
+}
+
+void cpu_yield(struct cpu *c)
+{
+    c->yield = true;
+    /* A loop entry running its block again (fused.c) stops at its next
+     * back-edge; moving the count's origin along keeps cpu_blk_icount(). */
+    c->loop_runs_from -= c->loop_runs_left;
+    c->loop_runs_left = 0;
 }
 
 uint64_t cpu_run(struct cpu *c, uint64_t max_ticks)

@@ -291,6 +291,8 @@ void cpu_reset(struct cpu *c, bool bsp);
 /* Runs at most max_ticks instructions; returns the number retired. Stops
  * early on HLT, PAUSE, shutdown or wait-for-SIPI. */
 uint64_t cpu_run(struct cpu *c, uint64_t max_ticks);
+/* Ends the CPU's quantum at the next instruction boundary it can stop at. */
+void cpu_yield(struct cpu *c);
 
 uint64_t cpu_get_rflags(struct cpu *c);
 void cpu_set_rflags(struct cpu *c, uint64_t value);

@@ -192,7 +192,7 @@ void h_pause(struct cpu *c, const struct insn *i)
 {
     (void)i;
     c->block_exit = true;
-    c->yield = true;
+    cpu_yield(c);
     c->pause_exit = true;
 }
 

@@ -154,7 +154,7 @@ static inline __attribute__((always_inline)) void fused_loop(struct cpu *c, cons
     unsigned how = (unsigned)o->op | bits << 8;
     if (likely(taken)) {
         how |= 3u << 16;
-        if (unlikely(loop_count_down(&c->loop_runs_left)) || unlikely(c->yield))
+        if (unlikely(loop_count_down(&c->loop_runs_left))) /* (cpu_yield() empties it) */
             goto leave;
         if (!dead_flags)
             fused_flags(c, bits, o);

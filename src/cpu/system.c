@@ -453,7 +453,7 @@ void h_hlt(struct cpu *c, const struct insn *i)
     require_cpl0(c);
     c->state = CPU_HALTED;
     c->block_exit = true;
-    c->yield = true;
+    cpu_yield(c);
 }
 
 /* ---- port I/O ---- */

@@ -64,7 +64,7 @@ static void stop_cpus(struct machine *m)
 {
     for (unsigned k = 0; k < m->n_slots; k++)
         if (m->cpus[k])
-            m->cpus[k]->yield = true;
+            cpu_yield(m->cpus[k]);
 }
 
 void machine_request_reset(struct machine *m)
@@ -172,7 +172,7 @@ static void on_cpu_shutdown(void *opaque, struct cpu *c, const char *why)
     } else {
         machine_request_reset(m);
     }
-    c->yield = true;
+    cpu_yield(c);
 }
 
 static void on_map_change(void *opaque)
