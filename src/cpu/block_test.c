@@ -143,16 +143,22 @@ static void nmi_dev_write(void *opaque, uint64_t offset, uint64_t value, unsigne
     ((struct cpu *)opaque)->nmi_pending = true;
 }
 
+/* Maps a page at `at` whose register raises an NMI on c when written. */
+static void add_nmi_device(struct bare *b, uint64_t at)
+{
+    static const struct mem_ops ops = {"nmi-dev", nmi_dev_read, nmi_dev_write, 4, 4};
+    mem_region_add(b->system, mem_region_mmio(&b->sys, "nmi-dev", 0x1000, &ops, &b->cpu), at, 1);
+}
+
 /* A store that reaches a device ends its block (tlb.c): the event it raises
  * is taken at the next instruction, although the loop around it is one block
  * that the run loop runs again without looking at events (cpu.c). */
 static void test_event_raised_by_a_device_store_in_a_one_block_loop(void **state)
 {
     (void)state;
-    static const struct mem_ops ops = {"nmi-dev", nmi_dev_read, nmi_dev_write, 4, 4};
     struct bare *b = make32();
     struct cpu *c = &b->cpu;
-    mem_region_add(b->system, mem_region_mmio(&b->sys, "nmi-dev", 0x1000, &ops, c), 0xD0000000, 1);
+    add_nmi_device(b, 0xD0000000);
     /* l: mov [0xD0000000], eax; inc ecx; jmp l */
     bare_code(b, BARE_CODE, "A3 00 00 00 D0 41 EB F8");
     c->gpr[R_CX] = 0;
@@ -598,11 +604,9 @@ static void test_fault_in_a_late_run_of_a_one_block_loop(void **state)
 static void test_device_store_in_a_late_run_of_a_one_block_loop(void **state)
 {
     (void)state;
-    static const struct mem_ops ops = {"nmi-dev", nmi_dev_read, nmi_dev_write, 4, 4};
     struct bare *b = make32();
     struct cpu *c = &b->cpu;
-    /* the device right above RAM: the 301st store reaches it */
-    mem_region_add(b->system, mem_region_mmio(&b->sys, "nmi-dev", 0x1000, &ops, c), 0x100000, 1);
+    add_nmi_device(b, 0x100000); /* right above RAM: the 301st store reaches it */
     /* l: mov [ebx], eax; add ebx, 4; dec ecx; jnz l; hlt */
     bare_code(b, BARE_CODE, "89 03 83 C3 04 49 75 F8 F4");
     c->gpr[R_BX] = 0x100000 - 4 * 300;

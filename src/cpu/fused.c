@@ -224,8 +224,15 @@ FUSED_BODY(test_ri)
     return fused_cond(cc, FK_LOGIC, bits, 0, 0, r, false);
 }
 
-/* One handler and one loop entry per pair, operand size and condition
- * (handlers.h names the handlers). */
+/* One handler and two loop entries (flags stored or dead when looping) per
+ * pair, operand size and condition (handlers.h names the handlers). */
+#define FUSED_LOOP_DEFINE(name, kind, n, cc, dead)                                                 \
+    static void name(struct cpu *c, const struct insn *i)                                          \
+    {                                                                                              \
+        struct fused_out o;                                                                        \
+        bool taken = kind##_jcc(c, i, n, cc, &o);                                                  \
+        fused_loop(c, i, n, &o, taken, dead);                                                      \
+    }
 #define FUSED_DEFINE(kind, n, cc)                                                                  \
     void h_##kind##_jcc##n##_##cc(struct cpu *c, const struct insn *i)                             \
     {                                                                                              \
@@ -234,18 +241,8 @@ FUSED_BODY(test_ri)
         fused_flags(c, n, &o);                                                                     \
         fused_jcc(c, i, taken);                                                                    \
     }                                                                                              \
-    static void t_loop_##kind##_jcc##n##_##cc(struct cpu *c, const struct insn *i)                 \
-    {                                                                                              \
-        struct fused_out o;                                                                        \
-        bool taken = kind##_jcc(c, i, n, cc, &o);                                                  \
-        fused_loop(c, i, n, &o, taken, false);                                                     \
-    }                                                                                              \
-    static void t_loopd_##kind##_jcc##n##_##cc(struct cpu *c, const struct insn *i)                \
-    {                                                                                              \
-        struct fused_out o;                                                                        \
-        bool taken = kind##_jcc(c, i, n, cc, &o);                                                  \
-        fused_loop(c, i, n, &o, taken, true);                                                      \
-    }
+    FUSED_LOOP_DEFINE(t_loop_##kind##_jcc##n##_##cc, kind, n, cc, false)                          \
+    FUSED_LOOP_DEFINE(t_loopd_##kind##_jcc##n##_##cc, kind, n, cc, true)
 #define FUSED_DEFINE_SIZE(n)                                                                       \
     FUSED_CONDS(FUSED_DEFINE, dec, n) FUSED_CONDS(FUSED_DEFINE, cmp_rr, n)                        \
     FUSED_CONDS(FUSED_DEFINE, cmp_ri, n) FUSED_CONDS(FUSED_DEFINE, sub_rr, n)                     \
