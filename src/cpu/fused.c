@@ -126,7 +126,7 @@ static __attribute__((noinline, cold)) void fused_loop_leave(struct cpu *c, cons
 /* Counts one more run down: true if none was left (the count wraps). */
 static inline __attribute__((always_inline)) bool loop_count_down(uint32_t *left)
 {
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11
+#if SMMVM_X86_64_ASM && !defined(__clang__) && __GNUC__ >= 11
     /* One subtract on memory and the borrow, where GCC would load, test,
      * subtract and store. */
     __asm__ goto("subl $1, %0\n\tjb %l[none]" : "+m"(*left) : : "cc" : none);
@@ -159,7 +159,7 @@ static inline __attribute__((always_inline)) void fused_loop(struct cpu *c, cons
         if (!dead_flags)
             fused_flags(c, bits, o);
         const struct insn *first = c->blk_first;
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(_WIN32)
+#if SMMVM_X86_64_ASM
         __asm__("" : "+S"(first)); /* load it straight into the argument register */
 #endif
         first->run(c, first);

@@ -140,7 +140,14 @@ insn_fn threaded_entry(const struct insn *i, unsigned code_bits);
  * advanced in place, so the dispatch is `add $48, %rsi; jmp *8(%rsi)`: GCC
  * 12 otherwise computes i + 1 into another register and moves it back, four
  * instructions where two do, in every record of every block. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(_WIN32)
+/* SMMVM_PORTABLE_C builds the plain-C forms of these host-specific paths
+ * (dispatch here, the loop entries' count in fused.c), to test them. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(_WIN32) && !defined(SMMVM_PORTABLE_C)
+#define SMMVM_X86_64_ASM 1
+#else
+#define SMMVM_X86_64_ASM 0
+#endif
+#if SMMVM_X86_64_ASM
 #define NEXT_RECORD_AFTER(c, i, k)                                                                 \
     do {                                                                                           \
         const struct insn *next_ = (i);                                                            \
