@@ -101,6 +101,10 @@ def per_iter(text):
     k = int(re.search(r"^insns_per_iter: ([0-9a-f]+)$", text, re.M).group(1), 16)
     return it, k
 
+def checksum(text):
+    m = re.search(r"^checksum: ([0-9a-f]+)$", text, re.M)
+    return m.group(1) if m else None
+
 def measure(loop):
     """Runs every emulator on the loop, interleaved: round r runs each emulator's
     N-iteration and 1-iteration images once, so a slow stretch of the host hits
@@ -129,7 +133,7 @@ def measure(loop):
         if name in failed:
             continue
         n, k = per_iter(texts[name])
-        out[name] = (min(tb) - min(to), (n - 1) * k, n - 1, max(tb) / min(tb))
+        out[name] = (min(tb) - min(to), (n - 1) * k, n - 1, max(tb) / min(tb), checksum(texts[name]))
     return out, failed
 
 emus = []
@@ -147,7 +151,8 @@ else:
     print("bochs: not installed, skipped")
 
 print("method: CPU time (user+sys), N-iteration image minus 1-iteration image, fastest of %d "
-      "runs interleaved across emulators (spread = slowest/fastest N-iteration run)" % runs)
+      "runs interleaved across emulators (spread = slowest/fastest N-iteration run); each "
+      "loop's checksum is compared with QEMU's" % runs)
 for loop in loops:
     res = {}
     measured, failed = measure(loop)
@@ -157,7 +162,11 @@ for loop in loops:
             continue
         if name not in measured:
             continue
-        secs, insns, iterations, spread = measured[name]
+        secs, insns, iterations, spread, sum_ = measured[name]
+        ref = measured.get("qemu")
+        if name != "qemu" and ref and ref[4] != sum_:
+            # A figure for a loop that computed something else means nothing.
+            print("%-13s %-6s WRONG RESULT: checksum %s, qemu %s" % (loop, name, sum_, ref[4]))
         if secs <= 0:
             print("%-13s %-6s FAILED: no time left after the 1-iteration image" % (loop, name))
             continue
