@@ -83,32 +83,15 @@ static inline __attribute__((always_inline)) uint64_t alu_compute_cf(struct cpu 
                                                                       unsigned bits, uint64_t a,
                                                                       uint64_t b)
 {
-    uint64_t m = size_mask(bits / 8), r;
-    bool cf;
+    uint64_t m = size_mask(bits / 8);
     a &= m;
     b &= m;
-    switch (op) {
-    case ALU_ADD:
-        r = (a + b) & m;
-        cf = r < a;
-        break;
-    case ALU_ADC: {
-        bool carry = get_cf_inline(c);
-        r = (a + b + carry) & m;
-        cf = carry ? r <= a : r < a;
-        break;
-    }
-    case ALU_SBB: {
-        bool carry = get_cf_inline(c);
-        r = (a - b - carry) & m;
-        cf = carry ? a <= b : a < b;
-        break;
-    }
-    default: /* SUB */
-        r = (a - b) & m;
-        cf = a < b;
-        break;
-    }
+    uint64_t r = alu_compute(c, op, bits / 8, a, b, false);
+    bool carry = get_cf_inline(c); /* the carry in of ADC and SBB */
+    bool cf = op == ALU_ADD   ? r < a
+              : op == ALU_ADC ? (carry ? r <= a : r < a)
+              : op == ALU_SBB ? (carry ? a <= b : a < b)
+                              : a < b; /* SUB */
     lazy_set_cf(c, cf);
     return r;
 }
